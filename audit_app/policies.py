@@ -1,0 +1,155 @@
+"""Retention-policy services: every change validated and audited (CustomerLockboxSettings)."""
+
+from django.db import IntegrityError, transaction
+
+from lockbox_site.errors import InvalidInput, NotFound
+from tenants_app.roles import Cap, require
+
+from .models import Operation, RecordType, RetentionPolicy
+from .services import audit_record
+
+FIELDS = ("name", "description", "record_types", "operations", "duration", "priority")
+
+
+def _clean(data: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    clean = {}
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = ["This field is required."]
+    elif len(name) > 100:
+        errors["name"] = ["At most 100 characters."]
+    else:
+        clean["name"] = name.strip()
+    description = data.get("description") or ""
+    if not isinstance(description, str) or len(description) > 500:
+        errors["description"] = ["Text of at most 500 characters."]
+    else:
+        clean["description"] = description.strip()
+    for field, allowed in (("record_types", RecordType.values), ("operations", Operation.values)):
+        value = data.get(field) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            errors[field] = ["A list of names."]
+            continue
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            errors[field] = [f"Unknown: {', '.join(unknown)}."]
+        clean[field] = sorted(set(value))
+    if data.get("duration") not in RetentionPolicy.Duration.values:
+        errors["duration"] = [f"One of {', '.join(RetentionPolicy.Duration.values)}."]
+    else:
+        clean["duration"] = data["duration"]
+    priority = data.get("priority")
+    if isinstance(priority, str) and priority.strip().isdigit():
+        priority = int(priority)
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 10000:
+        errors["priority"] = ["A whole number from 1 to 10000."]
+    else:
+        clean["priority"] = priority
+    if errors:
+        raise InvalidInput("The retention policy is not valid.", errors)
+    return clean
+
+
+def _check_unique(tenant_id: int, clean: dict, exclude_pk=None) -> None:
+    others = RetentionPolicy.objects.filter(tenant_id=tenant_id).exclude(pk=exclude_pk)
+    errors = {}
+    if others.filter(priority=clean["priority"]).exists():
+        errors["priority"] = ["Another policy already has this priority."]
+    if others.filter(name=clean["name"]).exists():
+        errors["name"] = ["Another policy already has this name."]
+    if errors:
+        raise InvalidInput("The retention policy is not valid.", errors)
+
+
+def _snapshot(policy: RetentionPolicy) -> dict:
+    return {field: getattr(policy, field) for field in FIELDS}
+
+
+def _audit(policy, *, actor, operation, client_ip, **details):
+    audit_record(
+        tenant_id=policy.tenant_id,
+        actor=actor,
+        record_type=RecordType.SETTINGS,
+        operation=operation,
+        object_type="RetentionPolicy",
+        object_id=policy.pk,
+        details={"name": policy.name, **details},
+        client_ip=client_ip,
+    )
+
+
+def _save_unique(policy: RetentionPolicy, **kwargs) -> None:
+    try:
+        with transaction.atomic():
+            policy.save(**kwargs)
+    except IntegrityError:  # a concurrent save took the name or priority after our check
+        raise InvalidInput(
+            "The retention policy is not valid.",
+            {"priority": ["Another policy already has this name or priority."]},
+        ) from None
+
+
+@transaction.atomic
+def retention_policy_create(*, actor, data: dict, client_ip=None) -> RetentionPolicy:
+    require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
+    clean = _clean(data)
+    _check_unique(actor.tenant_id, clean)
+    policy = RetentionPolicy(tenant_id=actor.tenant_id, **clean)
+    _save_unique(policy)
+    _audit(
+        policy,
+        actor=actor,
+        operation=Operation.RETENTION_POLICY_CREATED,
+        client_ip=client_ip,
+        new_value=_snapshot(policy),
+    )
+    return policy
+
+
+def _lock_policy(actor, policy_id) -> RetentionPolicy:
+    try:
+        return RetentionPolicy.objects.select_for_update().get(
+            pk=policy_id, tenant_id=actor.tenant_id
+        )
+    except (RetentionPolicy.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such retention policy.") from None
+
+
+@transaction.atomic
+def retention_policy_update(*, actor, policy_id, data: dict, partial=False, client_ip=None):
+    require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
+    policy = _lock_policy(actor, policy_id)
+    old = _snapshot(policy)
+    merged = {**old, **data} if partial else data
+    clean = _clean(merged)
+    _check_unique(actor.tenant_id, clean, exclude_pk=policy.pk)
+    for field, value in clean.items():
+        setattr(policy, field, value)
+    new = _snapshot(policy)
+    if new == old:
+        return policy
+    _save_unique(policy)
+    _audit(
+        policy,
+        actor=actor,
+        operation=Operation.RETENTION_POLICY_UPDATED,
+        client_ip=client_ip,
+        old_value=old,
+        new_value=new,
+    )
+    return policy
+
+
+@transaction.atomic
+def retention_policy_delete(*, actor, policy_id, client_ip=None) -> None:
+    require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
+    policy = _lock_policy(actor, policy_id)
+    _audit(
+        policy,
+        actor=actor,
+        operation=Operation.RETENTION_POLICY_DELETED,
+        client_ip=client_ip,
+        old_value=_snapshot(policy),
+    )
+    policy.delete()

@@ -1,0 +1,78 @@
+"""The one writer of audit records, and the retention-policy services."""
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .chain import normalise_details, record_hash
+from .models import ActorType, AuditChainHead, AuditRecord, Result
+
+SYSTEM_ACTOR = "System"
+
+
+def actor_fields(actor) -> tuple[str, str]:
+    if actor is None:
+        return SYSTEM_ACTOR, ActorType.SYSTEM
+    return actor.username, actor.tenant.kind
+
+
+def _lock_chain_head(tenant_id: int) -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(tenant_id=tenant_id).first()
+    if head is None:
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(tenant_id=tenant_id)], ignore_conflicts=True
+        )
+        head = AuditChainHead.objects.select_for_update().get(tenant_id=tenant_id)
+    return head
+
+
+def audit_record(
+    *,
+    tenant_id: int,
+    actor,
+    record_type: str,
+    operation: str,
+    object_type: str = "",
+    object_id="",
+    result: str = Result.SUCCESS,
+    details: dict | None = None,
+    client_ip: str | None = None,
+) -> AuditRecord:
+    """Append a record to the tenant's chain, inside the caller's transaction.
+
+    The chain head's row lock is taken last in every transition (after the object's own lock),
+    so the lock order is always object -> chain head and appends cannot deadlock.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    actor_name, actor_type = actor_fields(actor)
+    details = normalise_details(details)
+    request_id = details.get("request_id")
+    head = _lock_chain_head(tenant_id)
+    values = {
+        "seq": head.last_seq + 1,
+        "created_at": timezone.now(),
+        "record_type": str(record_type),
+        "operation": str(operation),
+        "actor": actor_name,
+        "actor_type": str(actor_type),
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "result": str(result),
+        "client_ip": client_ip or None,
+        "details": details,
+        "request_id": int(request_id) if request_id is not None else None,
+    }
+    digest = record_hash(head.last_hash, tenant_id, values)
+    record = AuditRecord.objects.create(
+        tenant_id=tenant_id, prev_hash=head.last_hash, hash=digest, **values
+    )
+    head.last_seq = values["seq"]
+    head.last_hash = digest
+    head.save(update_fields=["last_seq", "last_hash"])
+    return record
+
+
+def audit_record_failure(**kwargs) -> AuditRecord:
+    """A refused attempt, in a transaction of its own (the refused change never happens)."""
+    with transaction.atomic():
+        return audit_record(result=Result.FAILURE, **kwargs)

@@ -1,0 +1,153 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from lockbox_site.errors import ApplicationError
+from lockbox_site.web import client_ip, form_errors, raise_http
+from tenants_app.roles import Cap, can
+
+from .export import audit_csv_response
+from .filters import AuditRecordFilter
+from .forms import RetentionPolicyForm
+from .models import AuditRecord, RetentionPolicy
+from .policies import (
+    retention_policy_create,
+    retention_policy_delete,
+    retention_policy_update,
+)
+from .selectors import audit_records_for_user, retention_policies_for_user
+
+
+def _require(user, cap):
+    if not can(user, cap):
+        raise PermissionDenied
+
+
+@login_required
+def search(request):
+    _require(request.user, Cap.SEARCH_AUDIT)
+    filterset = AuditRecordFilter(
+        request.GET or None, queryset=audit_records_for_user(request.user)
+    )
+    valid = filterset.is_valid() if request.GET else True
+    records = filterset.qs if valid else AuditRecord.objects.none()
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit_app/search.html",
+        {"nav": "audit", "filter": filterset, "page": page, "query": query.urlencode()},
+        status=200 if valid else 400,
+    )
+
+
+@login_required
+def export(request):
+    _require(request.user, Cap.SEARCH_AUDIT)
+    filterset = AuditRecordFilter(request.GET, queryset=audit_records_for_user(request.user))
+    if not filterset.is_valid():
+        messages.error(request, "Fix the search before exporting.")
+        return redirect("audit:search")
+    return audit_csv_response(filterset.qs, request.user.tenant.slug)
+
+
+@login_required
+def record_detail(request, pk):
+    _require(request.user, Cap.SEARCH_AUDIT)
+    try:
+        record = audit_records_for_user(request.user).get(pk=pk)
+    except (AuditRecord.DoesNotExist, ValueError):
+        raise Http404("No such audit record.") from None
+    return render(request, "audit_app/record_detail.html", {"nav": "audit", "record": record})
+
+
+@login_required
+def policies(request):
+    _require(request.user, Cap.SEARCH_AUDIT)
+    return render(
+        request,
+        "audit_app/policies.html",
+        {
+            "nav": "retention",
+            "policies": retention_policies_for_user(request.user),
+        },
+    )
+
+
+def _policy_form_view(request, policy=None):
+    _require(request.user, Cap.MANAGE_RETENTION)
+    initial = None
+    if policy is not None:
+        initial = {
+            f: getattr(policy, f)
+            for f in ("name", "description", "record_types", "operations", "duration", "priority")
+        }
+    form = RetentionPolicyForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                if policy is None:
+                    retention_policy_create(
+                        actor=request.user, data=form.cleaned_data, client_ip=client_ip(request)
+                    )
+                else:
+                    retention_policy_update(
+                        actor=request.user,
+                        policy_id=policy.pk,
+                        data=form.cleaned_data,
+                        client_ip=client_ip(request),
+                    )
+            except ApplicationError as exc:
+                raise_http(exc)
+                form_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, "The retention policy has been saved.")
+                return redirect("audit:policies")
+        else:
+            status = 400
+    return render(
+        request,
+        "audit_app/policy_form.html",
+        {"nav": "retention", "form": form, "policy": policy},
+        status=status,
+    )
+
+
+@login_required
+def policy_create(request):
+    return _policy_form_view(request)
+
+
+def _get_policy_for_user(request, pk):
+    try:
+        return retention_policies_for_user(request.user).get(pk=pk)
+    except (RetentionPolicy.DoesNotExist, ValueError):
+        raise Http404("No such retention policy.") from None
+
+
+@login_required
+def policy_edit(request, pk):
+    return _policy_form_view(request, _get_policy_for_user(request, pk))
+
+
+@login_required
+@require_POST
+def policy_delete(request, pk):
+    policy = _get_policy_for_user(request, pk)
+    try:
+        retention_policy_delete(
+            actor=request.user, policy_id=policy.pk, client_ip=client_ip(request)
+        )
+    except ApplicationError as exc:
+        raise_http(exc)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"The retention policy {policy.name} has been deleted.")
+    return redirect("audit:policies")

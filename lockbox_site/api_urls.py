@@ -1,0 +1,24 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from audit_app.apis import AuditRecordViewSet, RetentionPolicyViewSet
+from requests_app.apis import AccessRequestViewSet, CloudPCViewSet, TicketViewSet
+from tenants_app.apis import LockboxSettingView, MeView, TokenView
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("requests", AccessRequestViewSet, basename="access-request")
+router.register("cloud-pcs", CloudPCViewSet, basename="cloud-pc")
+router.register("audit/records", AuditRecordViewSet, basename="audit-record")
+router.register("audit/retention-policies", RetentionPolicyViewSet, basename="retention-policy")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    path("settings/lockbox/", LockboxSettingView.as_view(), name="api-lockbox-setting"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *router.urls,
+]

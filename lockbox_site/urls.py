@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from requests_app.urls import cloud_pc_patterns, ticket_patterns
+from tenants_app import views as tenant_views
+
+urlpatterns = [
+    path("", tenant_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/org/", tenant_views.org_settings, name="org_settings"),
+    path(
+        "settings/org/security/customer-lockbox/",
+        tenant_views.lockbox_settings,
+        name="lockbox_settings",
+    ),
+    path("", include("requests_app.urls")),
+    path("provider/tickets/", include(ticket_patterns)),
+    path("provider/cloud-pcs/", include(cloud_pc_patterns)),
+    path("audit/", include("audit_app.urls")),
+    path("api/v1/", include("lockbox_site.api_urls")),
+    path("admin/", admin.site.urls),
+]

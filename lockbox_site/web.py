@@ -1,0 +1,31 @@
+"""Small helpers the template views share."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .errors import NotAllowed, NotFound
+
+
+def client_ip(request) -> str | None:
+    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def raise_http(exc) -> None:
+    """Turn a 404/403 application error into Django's; other errors are the caller's to show."""
+    if isinstance(exc, NotFound):
+        raise Http404(exc.message)
+    if isinstance(exc, NotAllowed):
+        raise PermissionDenied(exc.message)
+
+
+def form_errors(form, exc) -> None:
+    """Put a service's per-field errors next to their fields, the rest at the top."""
+    placed = False
+    for field, errors in exc.extra.items():
+        if field in form.fields and isinstance(errors, list):
+            for error in errors:
+                form.add_error(field, str(error))
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)

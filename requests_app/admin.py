@@ -1,0 +1,58 @@
+from django.contrib import admin, messages
+
+from lockbox_site.errors import ApplicationError
+
+from .models import AccessRequest, Decision, OutboxMessage, Ticket
+from .services import sweep
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "tenant", "created_by", "status", "created_at"]
+    list_filter = ["status", "tenant"]
+    readonly_fields = ["status", "closed_at"]
+
+
+class DecisionInline(admin.TabularInline):
+    model = Decision
+    extra = 0
+    can_delete = False
+    readonly_fields = ["stage", "outcome", "actor", "automatic", "comment", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    """State changes only through the services; the admin shows and can run the sweep."""
+
+    list_display = ["id", "ticket", "tenant", "requester", "status", "created_at", "expires_at"]
+    list_filter = ["status", "tenant"]
+    inlines = [DecisionInline]
+    actions = ["run_sweep"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Run the expiry sweep now")
+    def run_sweep(self, request, queryset):
+        try:
+            counts = sweep()
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        self.message_user(request, f"Expired {counts['expired']}, completed {counts['completed']}.")
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "tenant", "created_at", "sent_at", "attempts"]
+    list_filter = ["kind", "sent_at"]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,198 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from lockbox_site.errors import NotAllowed, NotFound
+from lockbox_site.web import client_ip
+from tenants_app.models import CloudPC
+from tenants_app.roles import Cap, can
+
+from . import services
+from .filters import AccessRequestFilter
+from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
+from .serializers import (
+    AccessRequestCreateSerializer,
+    AccessRequestSerializer,
+    CloudPCDiagnosticsSerializer,
+    CloudPCSerializer,
+    CommentSerializer,
+    ErrorSerializer,
+    TicketCreateSerializer,
+    TicketSerializer,
+)
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Bad input"),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed"),
+    404: OpenApiResponse(ErrorSerializer, description="Not found, or another tenant's"),
+}
+STATE_ERRORS = {**ERRORS, 409: OpenApiResponse(ErrorSerializer, description="Wrong state")}
+
+
+@extend_schema_view(
+    list=extend_schema(responses=TicketSerializer(many=True)),
+    retrieve=extend_schema(responses={200: TicketSerializer, **ERRORS}),
+)
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = TicketSerializer
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return tickets_for_user(self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(request=TicketCreateSerializer, responses={201: TicketSerializer, **ERRORS})
+    def create(self, request):
+        data = TicketCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = services.ticket_open(
+            actor=request.user,
+            tenant_slug=data.validated_data["tenant"],
+            title=data.validated_data["title"],
+            description=data.validated_data["description"],
+        )
+        return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: TicketSerializer, **STATE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        ticket = services.ticket_close(
+            actor=request.user, ticket_id=pk, client_ip=client_ip(request)
+        )
+        return Response(TicketSerializer(ticket).data)
+
+
+@extend_schema_view(
+    list=extend_schema(responses=AccessRequestSerializer(many=True)),
+    retrieve=extend_schema(responses={200: AccessRequestSerializer, **ERRORS}),
+)
+class AccessRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = AccessRequestSerializer
+    filterset_class = AccessRequestFilter
+
+    def get_queryset(self):
+        return access_requests_for_user(self.request.user).order_by("-created_at", "-id")
+
+    def _respond(self, access_request, code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=access_request.pk)
+        return Response(AccessRequestSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        request=AccessRequestCreateSerializer,
+        responses={201: AccessRequestSerializer, **STATE_ERRORS},
+    )
+    def create(self, request):
+        data = AccessRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        access_request = services.access_request_create(
+            actor=request.user,
+            ticket_id=data.validated_data["ticket"],
+            cloud_pc_ids=data.validated_data["cloud_pcs"],
+            reason=data.validated_data["reason"],
+            duration_minutes=data.validated_data.get("duration_minutes"),
+            client_ip=client_ip(request),
+        )
+        return self._respond(access_request, status.HTTP_201_CREATED)
+
+    def _comment(self, request) -> str:
+        data = CommentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return data.validated_data["comment"]
+
+    @extend_schema(
+        request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        access_request = services.access_request_decide(
+            actor=request.user,
+            access_request_id=pk,
+            approve=True,
+            comment=self._comment(request),
+            client_ip=client_ip(request),
+        )
+        return self._respond(access_request)
+
+    @extend_schema(
+        request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def deny(self, request, pk=None):
+        access_request = services.access_request_decide(
+            actor=request.user,
+            access_request_id=pk,
+            approve=False,
+            comment=self._comment(request),
+            client_ip=client_ip(request),
+        )
+        return self._respond(access_request)
+
+    @extend_schema(
+        request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        access_request = services.access_request_cancel(
+            actor=request.user,
+            access_request_id=pk,
+            comment=self._comment(request),
+            client_ip=client_ip(request),
+        )
+        return self._respond(access_request)
+
+    @extend_schema(
+        request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        access_request = services.access_request_revoke(
+            actor=request.user,
+            access_request_id=pk,
+            comment=self._comment(request),
+            client_ip=client_ip(request),
+        )
+        return self._respond(access_request)
+
+
+@extend_schema_view(list=extend_schema(responses=CloudPCSerializer(many=True)))
+class CloudPCViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A customer admin's own Cloud PCs; for an engineer, each access is an audited action."""
+
+    serializer_class = CloudPCSerializer
+
+    def get_queryset(self):
+        return cloud_pcs_for_user(self.request.user).order_by("name", "id")
+
+    def _operate(self, request, pk, action_name):
+        if can(request.user, Cap.REQUEST_ACCESS):
+            cloud_pc, _grant = services.cloud_pc_operate(
+                actor=request.user, cloud_pc_id=pk, action=action_name, client_ip=client_ip(request)
+            )
+            return cloud_pc
+        try:
+            cloud_pc = cloud_pcs_for_user(request.user).get(pk=pk)
+        except (CloudPC.DoesNotExist, ValueError, TypeError):
+            raise NotFound("No such Cloud PC.") from None
+        if action_name == "restart":
+            raise NotAllowed(
+                "Only a support engineer with an approved grant can restart a Cloud PC."
+            )
+        return cloud_pc
+
+    @extend_schema(responses={200: CloudPCSerializer, **ERRORS})
+    def retrieve(self, request, pk=None):
+        return Response(CloudPCSerializer(self._operate(request, pk, "view")).data)
+
+    @extend_schema(responses={200: CloudPCDiagnosticsSerializer, **ERRORS})
+    @action(detail=True, methods=["get"])
+    def diagnostics(self, request, pk=None):
+        return Response(
+            CloudPCDiagnosticsSerializer(self._operate(request, pk, "diagnostics")).data
+        )
+
+    @extend_schema(request=None, responses={200: CloudPCSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def restart(self, request, pk=None):
+        return Response(CloudPCSerializer(self._operate(request, pk, "restart")).data)

@@ -1,0 +1,49 @@
+from django import forms
+from django.conf import settings
+
+from .models import AccessRequest
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("deny", "Deny")])
+    comment = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TicketForm(forms.Form):
+    tenant = forms.ChoiceField(label="Customer tenant")
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, max_length=10000, widget=forms.Textarea)
+
+    def __init__(self, *args, tenants=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].choices = [("", "Choose a tenant")] + [
+            (t.slug, t.name) for t in tenants
+        ]
+
+
+class AccessRequestForm(forms.Form):
+    cloud_pcs = forms.MultipleChoiceField(label="Cloud PCs", widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(max_length=4000, widget=forms.Textarea)
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)",
+        min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,
+        max_value=settings.LOCKBOX_MAX_ACCESS_MINUTES,
+        initial=settings.LOCKBOX_DEFAULT_ACCESS_MINUTES,
+    )
+
+    def __init__(self, *args, cloud_pcs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cloud_pcs"].choices = [
+            (str(pc.pk), f"{pc.name} ({pc.region})") for pc in cloud_pcs
+        ]
+
+
+STATUS_FILTERS = [("", "All")] + list(AccessRequest.Status.choices)

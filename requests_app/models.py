@@ -1,0 +1,161 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from tenants_app.models import CloudPC, Tenant
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETED = "completed", "Completed"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="tickets")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def number(self) -> str:
+        return f"TKT-{self.pk:06d}"
+
+    @staticmethod
+    def pk_from_number(number: str) -> int | None:
+        digits = number.strip().upper().removeprefix("TKT-")
+        return int(digits) if digits.isdigit() else None
+
+
+class AccessRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING_INTERNAL = "pending_internal", "Pending internal approval"
+        PENDING_CUSTOMER = "pending_customer", "Pending customer approval"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+        COMPLETED = "completed", "Completed"
+
+    PENDING = (Status.PENDING_INTERNAL, Status.PENDING_CUSTOMER)
+    OPEN = (*PENDING, Status.APPROVED)
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="access_requests")
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="access_requests")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    cloud_pcs = models.ManyToManyField(CloudPC, related_name="access_requests")
+    reason = models.TextField()
+    duration_minutes = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING_INTERNAL
+    )
+    auto_approved = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(help_text="Deadline for a pending decision")
+    window_starts_at = models.DateTimeField(null=True, blank=True)
+    window_ends_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep's two scans (services.sweeps): overdue pending and ended windows.
+            models.Index(fields=["status", "expires_at"], name="accessreq_status_expires"),
+            models.Index(fields=["status", "window_ends_at"], name="accessreq_status_window"),
+            models.Index(fields=["tenant", "status", "-created_at"], name="accessreq_tenant_list"),
+            models.Index(fields=["requester", "-created_at"], name="accessreq_requester"),
+        ]
+
+    def __str__(self):
+        return f"Request {self.pk} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING
+
+    def window_open_at(self, moment) -> bool:
+        return (
+            self.status == self.Status.APPROVED
+            and self.window_starts_at is not None
+            and self.window_starts_at <= moment < self.window_ends_at
+        )
+
+
+class Decision(models.Model):
+    class Stage(models.TextChoices):
+        INTERNAL = "internal", "Internal (Support Manager)"
+        CUSTOMER = "customer", "Customer"
+        REVOCATION = "revocation", "Revocation"
+        CANCELLATION = "cancellation", "Cancellation"
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved"
+        DENIED = "denied"
+        REVOKED = "revoked"
+        CANCELLED = "cancelled"
+
+    access_request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="decisions"
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    automatic = models.BooleanField(default=False)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.stage} {self.outcome}"
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.username if self.actor_id else "System"
+
+
+class OutboxMessage(models.Model):
+    """A notification written in the transaction that caused it; Celery delivers it later."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email"
+        WEBHOOK = "webhook"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    tenant = models.ForeignKey(Tenant, null=True, on_delete=models.CASCADE, related_name="+")
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    available_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # flush_outbox scans unsent messages that are due.
+            models.Index(
+                fields=["available_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="outbox_unsent_due",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.id}"

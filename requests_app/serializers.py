@@ -1,0 +1,122 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from tenants_app.models import CloudPC
+
+from .models import AccessRequest, Decision, Ticket
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "tenant",
+            "title",
+            "description",
+            "status",
+            "created_by",
+            "created_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    tenant = serializers.SlugField(
+        max_length=60, help_text="The customer tenant's slug, e.g. contoso"
+    )
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        max_length=10000, required=False, allow_blank=True, default=""
+    )
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = ["stage", "outcome", "actor", "automatic", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class CloudPCBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CloudPC
+        fields = ["id", "name", "region"]
+        read_only_fields = fields
+
+
+class AccessRequestSerializer(serializers.ModelSerializer):
+    ticket = serializers.PrimaryKeyRelatedField(read_only=True)
+    ticket_number = serializers.CharField(source="ticket.number", read_only=True)
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    cloud_pcs = CloudPCBriefSerializer(many=True, read_only=True)
+    decisions = DecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "id",
+            "ticket",
+            "ticket_number",
+            "tenant",
+            "requester",
+            "cloud_pcs",
+            "reason",
+            "duration_minutes",
+            "status",
+            "auto_approved",
+            "created_at",
+            "expires_at",
+            "window_starts_at",
+            "window_ends_at",
+            "closed_at",
+            "decisions",
+        ]
+        read_only_fields = fields
+
+
+class AccessRequestCreateSerializer(serializers.Serializer):
+    ticket = serializers.IntegerField(min_value=1)
+    cloud_pcs = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=100
+    )
+    reason = serializers.CharField(max_length=4000)
+    duration_minutes = serializers.IntegerField(
+        required=False,
+        min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,
+        max_value=settings.LOCKBOX_MAX_ACCESS_MINUTES,
+        help_text=f"Default {settings.LOCKBOX_DEFAULT_ACCESS_MINUTES}",
+    )
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CloudPCSerializer(serializers.ModelSerializer):
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = CloudPC
+        fields = ["id", "name", "tenant", "assigned_user", "region", "status", "last_restarted_at"]
+        read_only_fields = fields
+
+
+class CloudPCDiagnosticsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CloudPC
+        fields = ["id", "name", "status", "diagnostics"]
+        read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -1,0 +1,35 @@
+"""Writes of requests_app. Views, the API, admin actions and tasks call only these."""
+
+from .access_requests import (
+    access_request_approve,
+    access_request_cancel,
+    access_request_create,
+    access_request_decide,
+    access_request_deny,
+    access_request_internal_approve,
+    access_request_internal_deny,
+    access_request_revoke,
+)
+from .notifications import outbox_deliver, outbox_flush
+from .sessions import cloud_pc_operate
+from .sweeps import access_request_complete, access_request_expire, sweep
+from .tickets import ticket_close, ticket_open
+
+__all__ = [
+    "access_request_approve",
+    "access_request_cancel",
+    "access_request_complete",
+    "access_request_create",
+    "access_request_decide",
+    "access_request_deny",
+    "access_request_expire",
+    "access_request_internal_approve",
+    "access_request_internal_deny",
+    "access_request_revoke",
+    "cloud_pc_operate",
+    "outbox_deliver",
+    "outbox_flush",
+    "sweep",
+    "ticket_close",
+    "ticket_open",
+]

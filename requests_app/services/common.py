@@ -1,0 +1,88 @@
+"""Pieces every transition shares: the row lock, the audit write, the decision record."""
+
+from django.utils import timezone
+
+from audit_app.models import Operation, RecordType
+from audit_app.services import audit_record
+from lockbox_site.errors import InvalidState, NotFound
+
+from ..models import AccessRequest, Decision
+from ..selectors import access_requests_for_user
+
+
+def lock_access_request(access_request_id, actor=None) -> AccessRequest:
+    """Lock the row for this transaction; a request the actor cannot see is a 404."""
+    queryset = AccessRequest.objects.all()
+    if actor is not None:
+        queryset = access_requests_for_user(actor).prefetch_related(None).select_related(None)
+    try:
+        return queryset.select_for_update().get(pk=access_request_id)
+    except (AccessRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such access request.") from None
+
+
+def require_status(access_request: AccessRequest, *allowed: str, action: str) -> None:
+    if access_request.status not in allowed:
+        raise InvalidState(
+            f"Cannot {action} a request that is {access_request.get_status_display().lower()}.",
+            {"status": access_request.status},
+        )
+
+
+def require_not_overdue(access_request: AccessRequest, now) -> None:
+    # The sweep moves overdue requests within seconds; until then the deadline still holds.
+    if access_request.expires_at <= now:
+        raise InvalidState(
+            "This request expired before a decision was made.", {"status": "expired"}
+        )
+
+
+def audit_transition(
+    access_request: AccessRequest,
+    *,
+    actor,
+    operation: Operation,
+    client_ip=None,
+    **details,
+) -> None:
+    audit_record(
+        tenant_id=access_request.tenant_id,
+        actor=actor,
+        record_type=RecordType.LOCKBOX,
+        operation=operation,
+        object_type="AccessRequest",
+        object_id=access_request.pk,
+        details={
+            "request_id": access_request.pk,
+            "ticket": access_request.ticket.number,
+            "status": access_request.status,
+            **details,
+        },
+        client_ip=client_ip,
+    )
+
+
+def record_decision(
+    access_request, *, stage, outcome, actor, comment="", automatic=False, now=None
+):
+    return Decision.objects.create(
+        access_request=access_request,
+        stage=stage,
+        outcome=outcome,
+        actor=actor,
+        comment=comment,
+        automatic=automatic,
+        created_at=now or timezone.now(),
+    )
+
+
+def clean_comment(comment) -> str:
+    from lockbox_site.errors import InvalidInput
+
+    if comment is None:
+        return ""
+    if not isinstance(comment, str):
+        raise InvalidInput("comment must be text.")
+    if len(comment) > 2000:
+        raise InvalidInput("comment must be at most 2000 characters.")
+    return comment.strip()

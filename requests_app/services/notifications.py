@@ -1,0 +1,147 @@
+"""E-mail notifications through a transactional outbox: written with the change, sent by Celery."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tenants_app.models import User
+from tenants_app.roles import APPROVER, GLOBAL_ADMIN
+
+from ..models import AccessRequest, OutboxMessage
+
+logger = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 3600
+
+
+def _request_url(access_request: AccessRequest) -> str:
+    return settings.LOCKBOX_BASE_URL + reverse("requests:detail", args=[access_request.pk])
+
+
+def outbox_enqueue(*, kind: str, tenant_id: int | None, payload: dict) -> OutboxMessage:
+    """Write the message in the caller's transaction and hand it to Celery after commit."""
+    message = OutboxMessage.objects.create(
+        kind=kind, tenant_id=tenant_id, payload=payload, available_at=timezone.now()
+    )
+    transaction.on_commit(lambda: outbox_dispatch(message.pk))
+    return message
+
+
+def outbox_dispatch(message_id) -> None:
+    from ..tasks import deliver_outbox_message
+
+    try:
+        deliver_outbox_message.delay(str(message_id))
+    except Exception:  # the broker is down: the message waits in the outbox for flush_outbox
+        logger.warning("Broker unavailable; outbox message %s left for the flush job", message_id)
+
+
+def notify_approvers(access_request: AccessRequest) -> None:
+    recipients = sorted(
+        User.objects.filter(
+            tenant_id=access_request.tenant_id,
+            is_active=True,
+            groups__name__in=[GLOBAL_ADMIN, APPROVER],
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if not recipients:
+        return
+    ticket = access_request.ticket
+    outbox_enqueue(
+        kind=OutboxMessage.Kind.EMAIL,
+        tenant_id=access_request.tenant_id,
+        payload={
+            "to": recipients,
+            "subject": f"Customer Lockbox request {access_request.pk} awaits your approval",
+            "body": (
+                f"A Microsoft support engineer ({access_request.requester.username}) asks for "
+                f"access to your content for ticket {ticket.number} ({ticket.title}).\n\n"
+                f"Reason: {access_request.reason}\n"
+                f"Duration: {access_request.duration_minutes} minutes\n"
+                f"Decide before: {access_request.expires_at:%Y-%m-%d %H:%M} UTC\n\n"
+                f"Review it: {_request_url(access_request)}\n"
+            ),
+            "event": "request.pending_customer",
+            "request_id": access_request.pk,
+        },
+    )
+
+
+def notify_requester(access_request: AccessRequest, outcome: str) -> None:
+    email = access_request.requester.email
+    if not email:
+        return
+    outbox_enqueue(
+        kind=OutboxMessage.Kind.EMAIL,
+        tenant_id=access_request.tenant_id,
+        payload={
+            "to": [email],
+            "subject": f"Access request {access_request.pk}: {outcome}",
+            "body": (
+                f"Your access request {access_request.pk} for ticket "
+                f"{access_request.ticket.number} is now {outcome}.\n\n"
+                f"{_request_url(access_request)}\n"
+            ),
+            "event": f"request.{access_request.status}",
+            "request_id": access_request.pk,
+        },
+    )
+
+
+def _send(message: OutboxMessage) -> None:
+    payload = message.payload
+    if message.kind == OutboxMessage.Kind.EMAIL:
+        EmailMessage(
+            subject=payload["subject"],
+            body=payload["body"],
+            to=payload["to"],
+            # The outbox id as Message-ID lets a mail system drop a redelivered duplicate.
+            headers={"Message-ID": f"<{message.pk}@lockbox>"},
+        ).send()
+    else:
+        raise ValueError(f"Unknown outbox kind {message.kind!r}")
+
+
+def outbox_deliver(*, message_id) -> bool:
+    """Send one message once. Returns True if this call sent it.
+
+    The row lock is held while sending, so two workers handed the same message (a redelivery
+    after a crash, or the flush job racing the on-commit dispatch) cannot both send it.
+    """
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, sent_at__isnull=True)
+            .first()
+        )
+        if message is None:
+            return False
+        try:
+            _send(message)
+        except Exception as exc:
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            delay = min(MAX_BACKOFF_SECONDS, 2**message.attempts * 10)
+            message.available_at = timezone.now() + timedelta(seconds=delay)
+            message.save(update_fields=["attempts", "last_error", "available_at"])
+            logger.warning("Outbox message %s failed: %s", message.pk, message.last_error)
+            return False
+        message.attempts += 1
+        message.sent_at = timezone.now()
+        message.save(update_fields=["attempts", "sent_at"])
+        return True
+
+
+def outbox_flush(*, grace_seconds: int = 10, limit: int = 500) -> int:
+    """Deliver what is due and was not delivered (a broker outage, a failed send)."""
+    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    due = OutboxMessage.objects.filter(sent_at__isnull=True, available_at__lte=cutoff)
+    ids = list(due.order_by("available_at").values_list("pk", flat=True)[:limit])
+    return sum(outbox_deliver(message_id=message_id) for message_id in ids)

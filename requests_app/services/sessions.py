@@ -1,0 +1,82 @@
+"""Access sessions: what an engineer does to a Cloud PC under an approved, open grant.
+
+Every action checks the grant's window against the clock at the moment of the action, so
+enforcement never depends on the sweep having run.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit_app.models import Operation, RecordType
+from audit_app.services import audit_record, audit_record_failure
+from lockbox_site.errors import InvalidInput, NotAllowed, NotFound
+from tenants_app.models import CloudPC
+from tenants_app.roles import Cap, can
+
+from ..models import AccessRequest
+
+ACTIONS = ("view", "diagnostics", "restart")
+
+
+def _refuse(*, actor, cloud_pc: CloudPC, action: str, client_ip) -> None:
+    audit_record_failure(
+        tenant_id=cloud_pc.tenant_id,
+        actor=actor,
+        record_type=RecordType.LOCKBOX,
+        operation=Operation.OPERATOR_ACTION,
+        object_type="CloudPC",
+        object_id=cloud_pc.pk,
+        details={"action": action, "cloud_pc": cloud_pc.name, "reason": "No active grant"},
+        client_ip=client_ip,
+    )
+    raise NotAllowed("You have no approved access to this Cloud PC right now.")
+
+
+def cloud_pc_operate(
+    *, actor, cloud_pc_id, action: str, client_ip=None
+) -> tuple[CloudPC, AccessRequest]:
+    """Perform one action on a Cloud PC under the actor's grant, or refuse and audit the attempt."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"Unknown action {action!r}.")
+    if not can(actor, Cap.REQUEST_ACCESS):
+        raise NotAllowed("Only support engineers act on Cloud PCs under a grant.")
+    try:
+        cloud_pc = CloudPC.objects.get(pk=cloud_pc_id)
+    except (CloudPC.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such Cloud PC.") from None
+    with transaction.atomic():
+        now = timezone.now()
+        # Locking the grant orders this action against a concurrent revoke: either the action
+        # commits first, or it sees the revoked state and is refused.
+        grant = (
+            AccessRequest.objects.select_for_update()
+            .filter(
+                requester=actor,
+                status=AccessRequest.Status.APPROVED,
+                window_starts_at__lte=now,
+                window_ends_at__gt=now,
+                cloud_pcs=cloud_pc,
+            )
+            .order_by("-window_ends_at")
+            .first()
+        )
+        if grant is not None:
+            details = {"request_id": grant.pk, "action": action, "cloud_pc": cloud_pc.name}
+            if action == "restart":
+                cloud_pc = CloudPC.objects.select_for_update().get(pk=cloud_pc.pk)
+                cloud_pc.status = CloudPC.Status.RUNNING
+                cloud_pc.last_restarted_at = now
+                cloud_pc.save(update_fields=["status", "last_restarted_at"])
+                details["restarted_at"] = now.isoformat()
+            audit_record(
+                tenant_id=cloud_pc.tenant_id,
+                actor=actor,
+                record_type=RecordType.LOCKBOX,
+                operation=Operation.OPERATOR_ACTION,
+                object_type="CloudPC",
+                object_id=cloud_pc.pk,
+                details=details,
+                client_ip=client_ip,
+            )
+            return cloud_pc, grant
+    _refuse(actor=actor, cloud_pc=cloud_pc, action=action, client_ip=client_ip)

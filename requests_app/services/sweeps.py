@@ -1,0 +1,111 @@
+"""System transitions that move overdue requests forward (run by beat and `lockbox_sweep`).
+
+Each one re-checks the state under the row lock, so a request that a person decided a moment
+earlier is left alone, and running a sweep twice changes nothing the second time.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from audit_app.models import Operation
+
+from ..models import AccessRequest, Ticket
+from .common import audit_transition
+from .notifications import notify_requester
+
+Status = AccessRequest.Status
+
+
+@transaction.atomic
+def access_request_expire(*, access_request_id, now=None) -> bool:
+    """A pending request past its decision deadline becomes expired. True if this call did it."""
+    now = now or timezone.now()
+    access_request = (
+        AccessRequest.objects.select_for_update()
+        .filter(pk=access_request_id, status__in=AccessRequest.PENDING, expires_at__lte=now)
+        .first()
+    )
+    if access_request is None:
+        return False
+    previous = access_request.status
+    access_request.status = Status.EXPIRED
+    access_request.closed_at = now
+    access_request.save(update_fields=["status", "closed_at"])
+    audit_transition(
+        access_request,
+        actor=None,
+        operation=Operation.REQUEST_EXPIRED,
+        previous_status=previous,
+        expires_at=access_request.expires_at.isoformat(),
+    )
+    notify_requester(access_request, "expired without a decision")
+    return True
+
+
+@transaction.atomic
+def access_request_complete(*, access_request_id, now=None) -> bool:
+    """An approved request whose window has ended becomes completed, and so may its ticket."""
+    now = now or timezone.now()
+    access_request = (
+        AccessRequest.objects.select_for_update()
+        .filter(pk=access_request_id, status=Status.APPROVED, window_ends_at__lte=now)
+        .first()
+    )
+    if access_request is None:
+        return False
+    access_request.status = Status.COMPLETED
+    access_request.closed_at = now
+    access_request.save(update_fields=["status", "closed_at"])
+    audit_transition(
+        access_request,
+        actor=None,
+        operation=Operation.ACCESS_EXPIRED,
+        window_ends_at=access_request.window_ends_at.isoformat(),
+    )
+    # The ticket completes with its last open request; a sibling still pending or active keeps
+    # it open (our reading of SPEC section 2, which assumes one request per ticket).
+    siblings_open = (
+        AccessRequest.objects.filter(
+            ticket_id=access_request.ticket_id, status__in=AccessRequest.OPEN
+        )
+        .exclude(pk=access_request.pk)
+        .exists()
+    )
+    if not siblings_open:
+        Ticket.objects.filter(pk=access_request.ticket_id, status=Ticket.Status.OPEN).update(
+            status=Ticket.Status.COMPLETED, closed_at=now
+        )
+    return True
+
+
+def _overdue_ids(queryset, order_field: str, limit: int) -> list[int]:
+    return list(queryset.order_by(order_field).values_list("pk", flat=True)[:limit])
+
+
+def sweep(*, now=None, batch_size: int | None = None) -> dict[str, int]:
+    """Expire overdue pending requests and complete ended windows, a short transaction each."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.LOCKBOX_SWEEP_BATCH
+    counts = {"expired": 0, "completed": 0}
+    jobs = (
+        (
+            "expired",
+            AccessRequest.objects.filter(status__in=AccessRequest.PENDING, expires_at__lte=now),
+            "expires_at",
+            access_request_expire,
+        ),
+        (
+            "completed",
+            AccessRequest.objects.filter(status=Status.APPROVED, window_ends_at__lte=now),
+            "window_ends_at",
+            access_request_complete,
+        ),
+    )
+    for name, queryset, order_field, transition in jobs:
+        while ids := _overdue_ids(queryset, order_field, batch_size):
+            done = sum(transition(access_request_id=pk, now=now) for pk in ids)
+            counts[name] += done
+            if done == 0:  # every row was taken by someone else; let them finish
+                break
+    return counts

@@ -1,0 +1,392 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from audit_app.models import AuditRecord
+from lockbox_site.errors import ApplicationError
+from lockbox_site.web import client_ip, form_errors, raise_http
+from tenants_app.models import CloudPC
+from tenants_app.roles import Cap, can
+from tenants_app.selectors import customer_tenants
+
+from . import services
+from .forms import (
+    STATUS_FILTERS,
+    AccessRequestForm,
+    CommentForm,
+    DecisionForm,
+    TicketForm,
+)
+from .models import AccessRequest, Ticket
+from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
+
+UPDATED = "Your request has been updated"
+
+
+def _get_access_request_for_user(request, pk) -> AccessRequest:
+    try:
+        return access_requests_for_user(request.user).get(pk=pk)
+    except (AccessRequest.DoesNotExist, ValueError):
+        raise Http404("No such access request.") from None
+
+
+def _get_ticket_for_user(request, pk) -> Ticket:
+    try:
+        return tickets_for_user(request.user).get(pk=pk)
+    except (Ticket.DoesNotExist, ValueError):
+        raise Http404("No such ticket.") from None
+
+
+def _request_list(request, queryset, *, nav, title, crumbs=""):
+    status = request.GET.get("status", "")
+    counts = dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
+    if status:
+        if status not in AccessRequest.Status.values:
+            status = ""
+        else:
+            queryset = queryset.filter(status=status)
+    page = Paginator(queryset, 25).get_page(request.GET.get("page"))
+    selected = None
+    if request.GET.get("selected"):
+        selected = _get_access_request_for_user(request, request.GET["selected"])
+    filters = [
+        (value, label, sum(counts.values()) if not value else counts.get(value, 0))
+        for value, label in STATUS_FILTERS
+    ]
+    context = {
+        "nav": nav,
+        "title": title,
+        "crumbs": crumbs,
+        "page": page,
+        "status": status,
+        "filters": filters,
+        **(_detail_context(request, selected) if selected else {}),
+    }
+    return render(request, "requests_app/request_list.html", context)
+
+
+@login_required
+def customer_requests(request):
+    if not can(request.user, Cap.VIEW_REQUESTS):
+        raise PermissionDenied
+    return _request_list(
+        request,
+        access_requests_for_user(request.user),
+        nav="requests",
+        title="Customer Lockbox Requests",
+        crumbs="Support",
+    )
+
+
+@login_required
+def my_requests(request):
+    require_cap(request.user, Cap.REQUEST_ACCESS)
+    return _request_list(
+        request, access_requests_for_user(request.user), nav="mine", title="My requests"
+    )
+
+
+@login_required
+def internal_queue(request):
+    require_cap(request.user, Cap.DECIDE_INTERNALLY)
+    queryset = access_requests_for_user(request.user).filter(status="pending_internal")
+    return _request_list(request, queryset, nav="internal", title="Pending internal approval")
+
+
+@login_required
+def all_requests(request):
+    require_cap(request.user, Cap.DECIDE_INTERNALLY)
+    return _request_list(
+        request, access_requests_for_user(request.user), nav="all", title="All requests"
+    )
+
+
+def require_cap(user, cap):
+    if not can(user, cap):
+        raise PermissionDenied
+
+
+def _detail_context(request, access_request, decision_form=None, error=None):
+    user = request.user
+    now = timezone.now()
+    pending_stage = (
+        access_request.status == "pending_internal" and can(user, Cap.DECIDE_INTERNALLY)
+    ) or (access_request.status == "pending_customer" and can(user, Cap.DECIDE_REQUESTS))
+    history = AuditRecord.objects.filter(
+        tenant_id=access_request.tenant_id, request_id=access_request.pk
+    ).order_by("seq")
+    return {
+        "selected": access_request,
+        "can_decide": pending_stage
+        and access_request.requester_id != user.pk
+        and access_request.expires_at > now,
+        "can_revoke": can(user, Cap.DECIDE_REQUESTS) and access_request.window_open_at(now),
+        "can_cancel": access_request.requester_id == user.pk and access_request.is_pending,
+        "can_operate": access_request.requester_id == user.pk
+        and access_request.window_open_at(now),
+        "window_open": access_request.window_open_at(now),
+        "history": history,
+        "decision_form": decision_form or DecisionForm(),
+        "comment_form": CommentForm(),
+        "error": error,
+    }
+
+
+@login_required
+def request_detail(request, pk):
+    access_request = _get_access_request_for_user(request, pk)
+    return render(
+        request,
+        "requests_app/request_detail.html",
+        {"nav": _nav_for(request.user), **_detail_context(request, access_request)},
+    )
+
+
+def _nav_for(user):
+    if can(user, Cap.VIEW_REQUESTS):
+        return "requests"
+    if can(user, Cap.DECIDE_INTERNALLY):
+        return "internal"
+    return "mine"
+
+
+def _act(request, pk, run, form_class=CommentForm):
+    """Run one service for a POSTed action; show its refusal on the request's page."""
+    access_request = _get_access_request_for_user(request, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            run(form.cleaned_data)
+        except ApplicationError as exc:
+            raise_http(exc)
+            access_request = _get_access_request_for_user(request, pk)
+            context = _detail_context(request, access_request, error=exc.message)
+            return render(
+                request,
+                "requests_app/request_detail.html",
+                {"nav": _nav_for(request.user), **context},
+                status=exc.status_code,
+            )
+        messages.success(request, UPDATED)
+        back = request.POST.get("back", "")
+        if not (back.startswith("/") and not back.startswith("//")):
+            back = reverse("requests:detail", args=[pk])
+        return redirect(back)
+    context = _detail_context(request, access_request, error="Check the comment and try again.")
+    return render(
+        request,
+        "requests_app/request_detail.html",
+        {"nav": _nav_for(request.user), **context},
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def request_decide(request, pk):
+    def run(data):
+        services.access_request_decide(
+            actor=request.user,
+            access_request_id=pk,
+            approve=data["decision"] == "approve",
+            comment=data["comment"],
+            client_ip=client_ip(request),
+        )
+
+    return _act(request, pk, run, DecisionForm)
+
+
+@login_required
+@require_POST
+def request_cancel(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda data: services.access_request_cancel(
+            actor=request.user,
+            access_request_id=pk,
+            comment=data["comment"],
+            client_ip=client_ip(request),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def request_revoke(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda data: services.access_request_revoke(
+            actor=request.user,
+            access_request_id=pk,
+            comment=data["comment"],
+            client_ip=client_ip(request),
+        ),
+    )
+
+
+@login_required
+def request_create(request):
+    require_cap(request.user, Cap.REQUEST_ACCESS)
+    tickets = tickets_for_user(request.user).filter(status="open")
+    ticket = None
+    if request.GET.get("ticket") or request.POST.get("ticket"):
+        ticket = _get_ticket_for_user(
+            request, request.GET.get("ticket") or request.POST.get("ticket")
+        )
+    form = None
+    status = 200
+    if ticket is not None:
+        cloud_pcs = ticket.tenant.cloud_pcs.all()
+        form = AccessRequestForm(request.POST or None, cloud_pcs=cloud_pcs)
+        if request.method == "POST" and form.is_valid():
+            try:
+                access_request = services.access_request_create(
+                    actor=request.user,
+                    ticket_id=ticket.pk,
+                    cloud_pc_ids=form.cleaned_data["cloud_pcs"],
+                    reason=form.cleaned_data["reason"],
+                    duration_minutes=form.cleaned_data["duration_minutes"],
+                    client_ip=client_ip(request),
+                )
+            except ApplicationError as exc:
+                raise_http(exc)
+                form_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request, f"Request {access_request.pk} was sent for internal approval."
+                )
+                return redirect("requests:detail", access_request.pk)
+        elif request.method == "POST":
+            status = 400
+    return render(
+        request,
+        "requests_app/request_create.html",
+        {"nav": "request_access", "tickets": tickets, "ticket": ticket, "form": form},
+        status=status,
+    )
+
+
+@login_required
+def ticket_list(request):
+    user = request.user
+    if not (can(user, Cap.OPEN_TICKETS) or can(user, Cap.CLOSE_ANY_TICKET)):
+        raise PermissionDenied
+    form = TicketForm(request.POST or None, tenants=customer_tenants())
+    status = 200
+    if request.method == "POST":
+        require_cap(user, Cap.OPEN_TICKETS)
+        if form.is_valid():
+            try:
+                ticket = services.ticket_open(
+                    actor=user,
+                    tenant_slug=form.cleaned_data["tenant"],
+                    title=form.cleaned_data["title"],
+                    description=form.cleaned_data["description"],
+                )
+            except ApplicationError as exc:
+                raise_http(exc)
+                form_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(request, f"Ticket {ticket.number} is open.")
+                return redirect("tickets:detail", ticket.pk)
+        else:
+            status = 400
+    page = Paginator(tickets_for_user(user), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "requests_app/ticket_list.html",
+        {"nav": "tickets", "page": page, "form": form},
+        status=status,
+    )
+
+
+@login_required
+def ticket_detail(request, pk):
+    ticket = _get_ticket_for_user(request, pk)
+    access_requests = ticket.access_requests.select_related("requester").order_by("-created_at")
+    can_close = ticket.status == "open" and (
+        ticket.created_by_id == request.user.pk or can(request.user, Cap.CLOSE_ANY_TICKET)
+    )
+    return render(
+        request,
+        "requests_app/ticket_detail.html",
+        {
+            "nav": "tickets",
+            "ticket": ticket,
+            "access_requests": access_requests,
+            "can_close": can_close,
+        },
+    )
+
+
+@login_required
+@require_POST
+def ticket_close(request, pk):
+    _get_ticket_for_user(request, pk)
+    try:
+        services.ticket_close(actor=request.user, ticket_id=pk, client_ip=client_ip(request))
+    except ApplicationError as exc:
+        raise_http(exc)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The ticket is closed; its access has ended.")
+    return redirect("tickets:detail", pk)
+
+
+@login_required
+def cloud_pc_detail(request, pk):
+    """An engineer's view of a Cloud PC under a grant; each view is an audited action."""
+    action = "diagnostics" if request.GET.get("show") == "diagnostics" else "view"
+    user = request.user
+    if can(user, Cap.VIEW_CLOUD_PCS):
+        try:
+            cloud_pc = cloud_pcs_for_user(user).get(pk=pk)
+        except (CloudPC.DoesNotExist, ValueError):
+            raise Http404("No such Cloud PC.") from None
+        return render(
+            request,
+            "requests_app/cloud_pc.html",
+            {"nav": "home", "cloud_pc": cloud_pc, "grant": None, "show_diagnostics": True},
+        )
+    try:
+        cloud_pc, grant = services.cloud_pc_operate(
+            actor=user, cloud_pc_id=pk, action=action, client_ip=client_ip(request)
+        )
+    except ApplicationError as exc:
+        raise_http(exc)
+        raise
+    return render(
+        request,
+        "requests_app/cloud_pc.html",
+        {
+            "nav": "mine",
+            "cloud_pc": cloud_pc,
+            "grant": grant,
+            "show_diagnostics": action == "diagnostics",
+        },
+    )
+
+
+@login_required
+@require_POST
+def cloud_pc_restart(request, pk):
+    try:
+        cloud_pc, grant = services.cloud_pc_operate(
+            actor=request.user, cloud_pc_id=pk, action="restart", client_ip=client_ip(request)
+        )
+    except ApplicationError as exc:
+        raise_http(exc)
+        raise
+    messages.success(request, f"{cloud_pc.name} is restarting.")
+    return redirect("requests:detail", grant.pk)

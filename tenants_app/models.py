@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+LOCKBOX_PLANS = {"E5"}
+
+
+class Tenant(models.Model):
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        PROVIDER = "provider", "Provider"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CUSTOMER)
+    plan = models.CharField(max_length=60, blank=True, help_text="E5, E3, Business Premium, …")
+    compliance_addon = models.BooleanField(default=False)
+    lockbox_enabled = models.BooleanField(
+        "Require approval for all data access requests", default=False
+    )
+    lockbox_updated_at = models.DateTimeField(null=True, blank=True)
+    lockbox_updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_customer(self) -> bool:
+        return self.kind == self.Kind.CUSTOMER
+
+    @property
+    def lockbox_available(self) -> bool:
+        """Customer Lockbox comes with E5, or with the compliance add-on on other plans."""
+        return self.is_customer and (self.plan in LOCKBOX_PLANS or self.compliance_addon)
+
+
+class User(AbstractUser):
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="users")
+
+    REQUIRED_FIELDS = ["email", "tenant"]
+
+    def __str__(self):
+        return self.username
+
+
+class CloudPC(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        RESTARTING = "restarting", "Restarting"
+        STOPPED = "stopped", "Stopped"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="cloud_pcs")
+    name = models.CharField(max_length=100)
+    assigned_user = models.CharField(max_length=200, blank=True)
+    region = models.CharField(max_length=60)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    diagnostics = models.JSONField(default=dict, blank=True)
+    last_restarted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Cloud PC"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="cloudpc_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name

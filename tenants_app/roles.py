@@ -1,0 +1,77 @@
+"""Who may do what: the one place that maps Django groups to capabilities in a tenant."""
+
+from enum import StrEnum
+
+GLOBAL_ADMIN = "Global Administrator"
+APPROVER = "Customer Lockbox Access Approver"
+AUDIT_READER = "Audit Reader"
+SUPPORT_ENGINEER = "Support Engineer"
+SUPPORT_MANAGER = "Support Manager"
+
+CUSTOMER_GROUPS = (GLOBAL_ADMIN, APPROVER, AUDIT_READER)
+PROVIDER_GROUPS = (SUPPORT_ENGINEER, SUPPORT_MANAGER)
+ALL_GROUPS = CUSTOMER_GROUPS + PROVIDER_GROUPS
+
+
+class Cap(StrEnum):
+    MANAGE_LOCKBOX_SETTING = "manage_lockbox_setting"
+    VIEW_REQUESTS = "view_requests"
+    DECIDE_REQUESTS = "decide_requests"
+    SEARCH_AUDIT = "search_audit"
+    MANAGE_RETENTION = "manage_retention"
+    VIEW_CLOUD_PCS = "view_cloud_pcs"
+    MANAGE_WEBHOOKS = "manage_webhooks"
+    OPEN_TICKETS = "open_tickets"
+    REQUEST_ACCESS = "request_access"
+    DECIDE_INTERNALLY = "decide_internally"
+    CLOSE_ANY_TICKET = "close_any_ticket"
+
+
+_CUSTOMER, _PROVIDER = "customer", "provider"
+
+# capability -> (tenant kind, groups that hold it). A group only counts in a tenant of its kind.
+CAPABILITIES: dict[Cap, tuple[str, frozenset[str]]] = {
+    Cap.MANAGE_LOCKBOX_SETTING: (_CUSTOMER, frozenset({GLOBAL_ADMIN})),
+    Cap.VIEW_REQUESTS: (_CUSTOMER, frozenset({GLOBAL_ADMIN, APPROVER})),
+    Cap.DECIDE_REQUESTS: (_CUSTOMER, frozenset({GLOBAL_ADMIN, APPROVER})),
+    Cap.SEARCH_AUDIT: (_CUSTOMER, frozenset({GLOBAL_ADMIN, AUDIT_READER})),
+    Cap.MANAGE_RETENTION: (_CUSTOMER, frozenset({GLOBAL_ADMIN})),
+    Cap.VIEW_CLOUD_PCS: (_CUSTOMER, frozenset({GLOBAL_ADMIN})),
+    Cap.MANAGE_WEBHOOKS: (_CUSTOMER, frozenset({GLOBAL_ADMIN})),
+    Cap.OPEN_TICKETS: (_PROVIDER, frozenset({SUPPORT_ENGINEER})),
+    Cap.REQUEST_ACCESS: (_PROVIDER, frozenset({SUPPORT_ENGINEER})),
+    Cap.DECIDE_INTERNALLY: (_PROVIDER, frozenset({SUPPORT_MANAGER})),
+    Cap.CLOSE_ANY_TICKET: (_PROVIDER, frozenset({SUPPORT_MANAGER})),
+}
+
+
+def group_names(user) -> frozenset[str]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_lockbox_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._lockbox_groups = cached
+    return cached
+
+
+def can(user, cap: Cap) -> bool:
+    kind, groups = CAPABILITIES[cap]
+    if not getattr(user, "is_authenticated", False) or user.tenant.kind != kind:
+        return False
+    return bool(group_names(user) & groups)
+
+
+def capabilities(user) -> frozenset[Cap]:
+    return frozenset(cap for cap in Cap if can(user, cap))
+
+
+def is_provider(user) -> bool:
+    return getattr(user, "is_authenticated", False) and user.tenant.kind == _PROVIDER
+
+
+def require(user, cap: Cap, message: str | None = None) -> None:
+    from lockbox_site.errors import NotAllowed
+
+    if not can(user, cap):
+        raise NotAllowed(message or "You do not have permission to perform this action.")

@@ -1,0 +1,43 @@
+from django.db import transaction
+from django.utils import timezone
+
+from audit_app.models import Operation, RecordType
+from audit_app.services import audit_record
+from lockbox_site.errors import InvalidInput
+
+from .models import Tenant
+from .roles import Cap, require
+
+
+@transaction.atomic
+def lockbox_setting_change(*, actor, enabled: bool, client_ip: str | None = None) -> Tenant:
+    """Turn the tenant's Customer Lockbox on or off; a no-op change is not audited."""
+    require(actor, Cap.MANAGE_LOCKBOX_SETTING)
+    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
+    if enabled and not tenant.lockbox_available:
+        raise InvalidInput(
+            "Customer Lockbox is not available on your plan. It is included in E5, "
+            "or with the compliance add-on on other plans."
+        )
+    old = tenant.lockbox_enabled
+    if old == enabled:
+        return tenant
+    tenant.lockbox_enabled = enabled
+    tenant.lockbox_updated_at = timezone.now()
+    tenant.lockbox_updated_by = actor
+    tenant.save(update_fields=["lockbox_enabled", "lockbox_updated_at", "lockbox_updated_by"])
+    audit_record(
+        tenant_id=tenant.pk,
+        actor=actor,
+        record_type=RecordType.SETTINGS,
+        operation=Operation.LOCKBOX_SETTING_CHANGED,
+        object_type="Tenant",
+        object_id=tenant.slug,
+        details={
+            "setting": "Require approval for all data access requests",
+            "old_value": old,
+            "new_value": enabled,
+        },
+        client_ip=client_ip,
+    )
+    return tenant
