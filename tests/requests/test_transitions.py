@@ -62,7 +62,11 @@ def test_lockbox_off_approves_automatically_as_the_system(world, make_request):
         "RequestAutoApproved",
     ]
     auto = AuditRecord.objects.get(request_id=access_request.pk, operation="RequestAutoApproved")
-    assert (auto.actor, auto.actor_type, auto.details["auto_approved"]) == ("System", "system", True)
+    assert (auto.actor, auto.actor_type, auto.details["auto_approved"]) == (
+        "System",
+        "system",
+        True,
+    )
     decision = access_request.decisions.get(stage="customer")
     assert decision.automatic and decision.actor is None
 
@@ -195,7 +199,10 @@ def test_it_refuses_a_duration_out_of_bounds(world, duration):
 def test_it_uses_the_default_duration(world):
     ticket = services.ticket_open(actor=world.engineer, tenant_slug="contoso", title="t")
     access_request = services.access_request_create(
-        actor=world.engineer, ticket_id=ticket.pk, cloud_pc_ids=[world.contoso_pcs[0].pk], reason="r"
+        actor=world.engineer,
+        ticket_id=ticket.pk,
+        cloud_pc_ids=[world.contoso_pcs[0].pk],
+        reason="r",
     )
     assert access_request.duration_minutes == 240
 

@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 user.set_password(password or demo.DEFAULT_PASSWORD)
                 user.save(update_fields=["password"])
             created_users += created
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
         for tenant_slug, pcs in demo.CLOUD_PCS.items():
             for name, assigned, region in pcs:
                 CloudPC.objects.get_or_create(

@@ -1,0 +1,104 @@
+"""Exactly-once transitions: threads race approve/deny/cancel/revoke/expire on the same requests."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from audit_app.models import AuditRecord
+from lockbox_site.errors import ApplicationError
+from requests_app import services
+from requests_app.models import AccessRequest
+
+TERMINAL = {
+    "approved": "RequestApproved",
+    "denied": "RequestDenied",
+    "cancelled": "RequestCancelled",
+    "expired": "RequestExpired",
+}
+
+
+def _race(calls):
+    """Run every call at once from its own thread; count outcomes and unexpected errors."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: Counter = Counter()
+    errors: list = []
+
+    def run(fn):
+        try:
+            barrier.wait()
+            fn()
+            outcomes["won"] += 1
+        except ApplicationError as exc:
+            outcomes[exc.status_code] += 1
+        except Exception as exc:  # a deadlock, "database is locked", anything unplanned
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes, errors
+
+
+@pytest.mark.reliability
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_decisions_have_exactly_one_outcome(world, make_request):
+    access_requests = [make_request(stage="pending_customer") for _ in range(8)]
+    total = Counter()
+    for access_request in access_requests:
+        pk = access_request.pk
+        later = access_request.expires_at + timedelta(seconds=1)
+        calls = [
+            lambda: services.access_request_approve(actor=world.approver, access_request_id=pk),
+            lambda: services.access_request_approve(actor=world.admin, access_request_id=pk),
+            lambda: services.access_request_deny(actor=world.approver, access_request_id=pk),
+            lambda: services.access_request_deny(actor=world.admin, access_request_id=pk),
+            lambda: services.access_request_cancel(actor=world.engineer, access_request_id=pk),
+            lambda: (
+                services.access_request_expire(access_request_id=pk, now=later)
+                or (_ for _ in ()).throw(ApplicationError("lost"))
+            ),
+        ]
+        outcomes, errors = _race(calls)
+        assert errors == []
+        assert outcomes["won"] == 1, outcomes
+        total.update(outcomes)
+        status = AccessRequest.objects.get(pk=pk).status
+        ops = list(
+            AuditRecord.objects.filter(request_id=pk)
+            .exclude(operation__in=["RequestCreated", "RequestInternallyApproved"])
+            .values_list("operation", flat=True)
+        )
+        assert ops == [TERMINAL[status]], (status, ops)
+    assert total["won"] == len(access_requests)
+
+
+@pytest.mark.reliability
+@pytest.mark.django_db(transaction=True)
+def test_revoke_races_with_operator_actions(world, make_request):
+    access_request = make_request(stage="approved")
+    pc = world.contoso_pcs[0]
+    calls = [
+        lambda: services.access_request_revoke(
+            actor=world.approver, access_request_id=access_request.pk
+        ),
+        lambda: services.access_request_revoke(
+            actor=world.admin, access_request_id=access_request.pk
+        ),
+    ] + [
+        lambda: services.cloud_pc_operate(actor=world.engineer, cloud_pc_id=pc.pk, action="restart")
+        for _ in range(4)
+    ]
+    outcomes, errors = _race(calls)
+    assert errors == []
+    assert AuditRecord.objects.filter(operation="AccessRevoked").count() == 1
+    revoked_at = AccessRequest.objects.get(pk=access_request.pk).window_ends_at
+    # Every successful action happened before the revocation took effect.
+    for record in AuditRecord.objects.filter(operation="OperatorAction", result="success"):
+        assert record.created_at <= revoked_at

@@ -1,0 +1,108 @@
+"""Access sessions: every action checked against the window at the moment it happens."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from audit_app.models import AuditRecord
+from lockbox_site.errors import InvalidInput, NotAllowed, NotFound
+from requests_app import services
+
+
+def _operator_records(**filters):
+    return AuditRecord.objects.filter(operation="OperatorAction", **filters).order_by("seq")
+
+
+@pytest.mark.parametrize("action", ["view", "diagnostics", "restart"])
+def test_the_engineer_acts_under_a_grant_and_it_is_audited(world, make_request, action):
+    access_request = make_request(stage="approved")
+    pc = world.contoso_pcs[0]
+    cloud_pc, grant = services.cloud_pc_operate(
+        actor=world.engineer, cloud_pc_id=pc.pk, action=action, client_ip="10.1.2.3"
+    )
+    assert grant == access_request
+    record = _operator_records().get()
+    assert (record.object_type, record.object_id) == ("CloudPC", str(pc.pk))
+    assert record.details["request_id"] == access_request.pk
+    assert record.details["action"] == action
+    assert (record.result, record.client_ip, record.tenant) == (
+        "success",
+        "10.1.2.3",
+        world.contoso,
+    )
+    if action == "restart":
+        assert cloud_pc.last_restarted_at is not None
+
+
+def test_access_ends_at_the_first_instant_after_the_window_without_any_sweep(world, make_request):
+    access_request = make_request(stage="approved", duration=15)
+    pc = world.contoso_pcs[0]
+    end = access_request.window_ends_at
+    with time_machine.travel(end - timedelta(microseconds=1), tick=False):
+        services.cloud_pc_operate(actor=world.engineer, cloud_pc_id=pc.pk, action="view")
+    with time_machine.travel(end, tick=False):
+        with pytest.raises(NotAllowed):
+            services.cloud_pc_operate(actor=world.engineer, cloud_pc_id=pc.pk, action="view")
+    with time_machine.travel(end + timedelta(seconds=1), tick=False):
+        with pytest.raises(NotAllowed):
+            services.cloud_pc_operate(actor=world.engineer, cloud_pc_id=pc.pk, action="restart")
+    access_request.refresh_from_db()
+    assert access_request.status == "approved"  # the sweep never ran; enforcement did not wait
+    assert list(_operator_records().values_list("result", flat=True)) == [
+        "success",
+        "failure",
+        "failure",
+    ]
+
+
+def test_a_pc_outside_the_grant_is_refused_and_audited(world, make_request):
+    make_request(stage="approved", pcs=[world.contoso_pcs[0]])
+    other = world.contoso_pcs[1]
+    with pytest.raises(NotAllowed):
+        services.cloud_pc_operate(actor=world.engineer, cloud_pc_id=other.pk, action="restart")
+    record = _operator_records().get()
+    assert (record.result, record.object_id, record.details["action"]) == (
+        "failure",
+        str(other.pk),
+        "restart",
+    )
+    other.refresh_from_db()
+    assert other.last_restarted_at is None
+
+
+def test_only_the_requesting_engineer_uses_the_grant(world, make_request, django_user_model):
+    from django.contrib.auth.models import Group
+
+    make_request(stage="approved")
+    colleague = django_user_model.objects.create_user(
+        "other@provider.example", tenant=world.provider
+    )
+    colleague.groups.add(Group.objects.get_or_create(name="Support Engineer")[0])
+    with pytest.raises(NotAllowed):
+        services.cloud_pc_operate(
+            actor=colleague, cloud_pc_id=world.contoso_pcs[0].pk, action="view"
+        )
+
+
+def test_revocation_ends_access_at_once(world, make_request):
+    access_request = make_request(stage="approved")
+    services.access_request_revoke(actor=world.approver, access_request_id=access_request.pk)
+    with pytest.raises(NotAllowed):
+        services.cloud_pc_operate(
+            actor=world.engineer, cloud_pc_id=world.contoso_pcs[0].pk, action="view"
+        )
+
+
+def test_unknown_pc_and_unknown_action(world, make_request):
+    make_request(stage="approved")
+    with pytest.raises(NotFound):
+        services.cloud_pc_operate(actor=world.engineer, cloud_pc_id=999999, action="view")
+    with pytest.raises(InvalidInput):
+        services.cloud_pc_operate(
+            actor=world.engineer, cloud_pc_id=world.contoso_pcs[0].pk, action="format-disk"
+        )
+    with pytest.raises(NotAllowed):
+        services.cloud_pc_operate(
+            actor=world.admin, cloud_pc_id=world.contoso_pcs[0].pk, action="view"
+        )
