@@ -87,7 +87,7 @@ def _policy_form_view(request, policy=None):
             f: getattr(policy, f)
             for f in ("name", "description", "record_types", "operations", "duration", "priority")
         }
-    form = RetentionPolicyForm(request.POST or None, initial=initial)
+    form = RetentionPolicyForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

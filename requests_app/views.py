@@ -246,7 +246,9 @@ def request_create(request):
     status = 200
     if ticket is not None:
         cloud_pcs = ticket.tenant.cloud_pcs.all()
-        form = AccessRequestForm(request.POST or None, cloud_pcs=cloud_pcs)
+        form = AccessRequestForm(
+            request.POST if request.method == "POST" else None, cloud_pcs=cloud_pcs
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 access_request = services.access_request_create(
@@ -281,7 +283,9 @@ def ticket_list(request):
     user = request.user
     if not (can(user, Cap.OPEN_TICKETS) or can(user, Cap.CLOSE_ANY_TICKET)):
         raise PermissionDenied
-    form = TicketForm(request.POST or None, tenants=customer_tenants())
+    form = TicketForm(
+        request.POST if request.method == "POST" else None, tenants=customer_tenants()
+    )
     status = 200
     if request.method == "POST":
         require_cap(user, Cap.OPEN_TICKETS)

@@ -93,7 +93,10 @@ def lockbox_settings(request):
     if not can(user, Cap.MANAGE_LOCKBOX_SETTING):
         raise PermissionDenied
     tenant = user.tenant
-    form = LockboxSettingForm(request.POST or None, initial={"enabled": tenant.lockbox_enabled})
+    form = LockboxSettingForm(
+        request.POST if request.method == "POST" else None,
+        initial={"enabled": tenant.lockbox_enabled},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             lockbox_setting_change(

@@ -3,6 +3,7 @@
 import threading
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -18,6 +19,11 @@ TERMINAL = {
     "cancelled": "RequestCancelled",
     "expired": "RequestExpired",
 }
+
+
+def _expire_or_lose(pk, now):
+    if not services.access_request_expire(access_request_id=pk, now=now):
+        raise ApplicationError("someone else decided first")
 
 
 def _race(calls):
@@ -55,15 +61,12 @@ def test_concurrent_decisions_have_exactly_one_outcome(world, make_request):
         pk = access_request.pk
         later = access_request.expires_at + timedelta(seconds=1)
         calls = [
-            lambda: services.access_request_approve(actor=world.approver, access_request_id=pk),
-            lambda: services.access_request_approve(actor=world.admin, access_request_id=pk),
-            lambda: services.access_request_deny(actor=world.approver, access_request_id=pk),
-            lambda: services.access_request_deny(actor=world.admin, access_request_id=pk),
-            lambda: services.access_request_cancel(actor=world.engineer, access_request_id=pk),
-            lambda: (
-                services.access_request_expire(access_request_id=pk, now=later)
-                or (_ for _ in ()).throw(ApplicationError("lost"))
-            ),
+            partial(services.access_request_approve, actor=world.approver, access_request_id=pk),
+            partial(services.access_request_approve, actor=world.admin, access_request_id=pk),
+            partial(services.access_request_deny, actor=world.approver, access_request_id=pk),
+            partial(services.access_request_deny, actor=world.admin, access_request_id=pk),
+            partial(services.access_request_cancel, actor=world.engineer, access_request_id=pk),
+            partial(_expire_or_lose, pk, later),
         ]
         outcomes, errors = _race(calls)
         assert errors == []
