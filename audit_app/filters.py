@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from .models import AuditRecord, Operation, RecordType
+from .models import OPERATION_CHOICES, RECORD_TYPE_CHOICES, AuditRecord
 
 
 class AuditRecordFilter(django_filters.FilterSet):
@@ -9,8 +9,8 @@ class AuditRecordFilter(django_filters.FilterSet):
 
     start = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     end = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
-    record_type = django_filters.MultipleChoiceFilter(choices=RecordType.choices)
-    operation = django_filters.MultipleChoiceFilter(choices=Operation.choices)
+    record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_CHOICES)
+    operation = django_filters.MultipleChoiceFilter(choices=OPERATION_CHOICES)
     actor = django_filters.CharFilter(field_name="actor", lookup_expr="iexact", max_length=200)
     object_id = django_filters.CharFilter(field_name="object_id", max_length=64)
     request = django_filters.NumberFilter(method="filter_request", min_value=1)

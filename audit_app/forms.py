@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Operation, RecordType, RetentionPolicy
+from .models import OPERATION_CHOICES, RECORD_TYPE_CHOICES, RetentionPolicy
 
 
 class RetentionPolicyForm(forms.Form):
@@ -9,13 +9,13 @@ class RetentionPolicyForm(forms.Form):
         max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     record_types = forms.MultipleChoiceField(
-        choices=RecordType.choices,
+        choices=RECORD_TYPE_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None selected means all record types.",
     )
     operations = forms.MultipleChoiceField(
-        choices=Operation.choices,
+        choices=OPERATION_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None selected means all operations.",

@@ -27,6 +27,11 @@ class Operation(models.TextChoices):
     RETENTION_APPLIED = "RetentionApplied"
 
 
+# The exact names, as users' scripts and the SPEC spell them, for forms and filters.
+RECORD_TYPE_CHOICES = [(value, value) for value in RecordType.values]
+OPERATION_CHOICES = [(value, value) for value in Operation.values]
+
+
 class ActorType(models.TextChoices):
     CUSTOMER = "customer"
     PROVIDER = "provider"
