@@ -25,6 +25,8 @@ class Operation(models.TextChoices):
     RETENTION_POLICY_UPDATED = "RetentionPolicyUpdated"
     RETENTION_POLICY_DELETED = "RetentionPolicyDeleted"
     RETENTION_APPLIED = "RetentionApplied"
+    WEBHOOK_REGISTERED = "WebhookRegistered"
+    WEBHOOK_DELETED = "WebhookDeleted"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from audit_app.apis import AuditRecordViewSet, RetentionPolicyViewSet
-from requests_app.apis import AccessRequestViewSet, CloudPCViewSet, TicketViewSet
+from requests_app.apis import AccessRequestViewSet, CloudPCViewSet, TicketViewSet, WebhookViewSet
 from tenants_app.apis import LockboxSettingView, MeView, TokenView
 
 router = DefaultRouter(trailing_slash=True)
@@ -11,6 +11,7 @@ router.include_root_view = False
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("requests", AccessRequestViewSet, basename="access-request")
 router.register("cloud-pcs", CloudPCViewSet, basename="cloud-pc")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("audit/records", AuditRecordViewSet, basename="audit-record")
 router.register("audit/retention-policies", RetentionPolicyViewSet, basename="retention-policy")
 

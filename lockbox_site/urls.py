@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from requests_app import webhook_views
 from requests_app.urls import cloud_pc_patterns, ticket_patterns
 from tenants_app import views as tenant_views
 
@@ -15,6 +16,8 @@ urlpatterns = [
         tenant_views.lockbox_settings,
         name="lockbox_settings",
     ),
+    path("settings/webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("settings/webhooks/<int:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
     path("", include("requests_app.urls")),
     path("provider/tickets/", include(ticket_patterns)),
     path("provider/cloud-pcs/", include(cloud_pc_patterns)),

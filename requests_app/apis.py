@@ -10,6 +10,7 @@ from tenants_app.roles import Cap, can
 
 from . import services
 from .filters import AccessRequestFilter
+from .models import Webhook
 from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
 from .serializers import (
     AccessRequestCreateSerializer,
@@ -20,6 +21,10 @@ from .serializers import (
     ErrorSerializer,
     TicketCreateSerializer,
     TicketSerializer,
+    WebhookCreatedSerializer,
+    WebhookDeliverySerializer,
+    WebhookInputSerializer,
+    WebhookSerializer,
 )
 
 ERRORS = {
@@ -196,3 +201,44 @@ class CloudPCViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def restart(self, request, pk=None):
         return Response(CloudPCSerializer(self._operate(request, pk, "restart")).data)
+
+
+@extend_schema_view(
+    list=extend_schema(responses=WebhookSerializer(many=True)),
+    retrieve=extend_schema(responses={200: WebhookSerializer, **ERRORS}),
+)
+class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A Global Administrator's webhooks; each receives signed request events."""
+
+    serializer_class = WebhookSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        if not can(self.request.user, Cap.MANAGE_WEBHOOKS):
+            return Webhook.objects.none()
+        return Webhook.objects.filter(tenant_id=self.request.user.tenant_id).select_related(
+            "created_by"
+        )
+
+    @extend_schema(
+        request=WebhookInputSerializer, responses={201: WebhookCreatedSerializer, **ERRORS}
+    )
+    def create(self, request):
+        data = WebhookInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        webhook = services.webhook_create(
+            actor=request.user, client_ip=client_ip(request), **data.validated_data
+        )
+        return Response(WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None, **ERRORS})
+    def destroy(self, request, pk=None):
+        services.webhook_delete(actor=request.user, webhook_id=pk, client_ip=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: WebhookDeliverySerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None):
+        webhook = self.get_object()
+        latest = webhook.deliveries.order_by("-created_at")[:100]
+        return Response(WebhookDeliverySerializer(latest, many=True).data)

@@ -130,6 +130,25 @@ class Decision(models.Model):
         return self.actor.username if self.actor_id else "System"
 
 
+class Webhook(models.Model):
+    """A customer's endpoint that receives signed JSON events about its requests."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.url
+
+
 class OutboxMessage(models.Model):
     """A notification written in the transaction that caused it; Celery delivers it later."""
 
@@ -146,6 +165,10 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    webhook = models.ForeignKey(
+        Webhook, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    response_status = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [

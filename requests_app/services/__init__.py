@@ -14,6 +14,7 @@ from .notifications import outbox_deliver, outbox_flush
 from .sessions import cloud_pc_operate
 from .sweeps import access_request_complete, access_request_expire, sweep
 from .tickets import ticket_close, ticket_open
+from .webhooks import webhook_create, webhook_delete
 
 __all__ = [
     "access_request_approve",
@@ -32,4 +33,6 @@ __all__ = [
     "sweep",
     "ticket_close",
     "ticket_open",
+    "webhook_create",
+    "webhook_delete",
 ]

@@ -22,6 +22,7 @@ from .common import (
     require_status,
 )
 from .notifications import notify_approvers, notify_requester
+from .webhooks import webhooks_enqueue
 
 Status = AccessRequest.Status
 
@@ -297,6 +298,7 @@ def access_request_cancel(*, actor, access_request_id, comment="", client_ip=Non
         client_ip=client_ip,
         comment=comment,
     )
+    webhooks_enqueue(access_request, "request.cancelled")
     return access_request
 
 

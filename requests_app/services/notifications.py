@@ -13,6 +13,7 @@ from tenants_app.models import User
 from tenants_app.roles import APPROVER, GLOBAL_ADMIN
 
 from ..models import AccessRequest, OutboxMessage
+from .webhooks import webhook_send, webhooks_enqueue
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600
@@ -22,10 +23,16 @@ def _request_url(access_request: AccessRequest) -> str:
     return settings.LOCKBOX_BASE_URL + reverse("requests:detail", args=[access_request.pk])
 
 
-def outbox_enqueue(*, kind: str, tenant_id: int | None, payload: dict) -> OutboxMessage:
+def outbox_enqueue(
+    *, kind: str, tenant_id: int | None, payload: dict, webhook=None
+) -> OutboxMessage:
     """Write the message in the caller's transaction and hand it to Celery after commit."""
     message = OutboxMessage.objects.create(
-        kind=kind, tenant_id=tenant_id, payload=payload, available_at=timezone.now()
+        kind=kind,
+        tenant_id=tenant_id,
+        payload=payload,
+        available_at=timezone.now(),
+        webhook=webhook,
     )
     transaction.on_commit(lambda: outbox_dispatch(message.pk))
     return message
@@ -41,6 +48,7 @@ def outbox_dispatch(message_id) -> None:
 
 
 def notify_approvers(access_request: AccessRequest) -> None:
+    webhooks_enqueue(access_request, "request.pending_customer")
     recipients = sorted(
         User.objects.filter(
             tenant_id=access_request.tenant_id,
@@ -75,6 +83,7 @@ def notify_approvers(access_request: AccessRequest) -> None:
 
 
 def notify_requester(access_request: AccessRequest, outcome: str) -> None:
+    webhooks_enqueue(access_request, f"request.{access_request.status}")
     email = access_request.requester.email
     if not email:
         return
@@ -95,8 +104,11 @@ def notify_requester(access_request: AccessRequest, outcome: str) -> None:
     )
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: OutboxMessage) -> int | None:
+    """Send one message; returns the HTTP status for a webhook, raises on failure."""
     payload = message.payload
+    if message.kind == OutboxMessage.Kind.WEBHOOK:
+        return webhook_send(message)
     if message.kind == OutboxMessage.Kind.EMAIL:
         EmailMessage(
             subject=payload["subject"],
@@ -105,8 +117,8 @@ def _send(message: OutboxMessage) -> None:
             # The outbox id as Message-ID lets a mail system drop a redelivered duplicate.
             headers={"Message-ID": f"<{message.pk}@lockbox>"},
         ).send()
-    else:
-        raise ValueError(f"Unknown outbox kind {message.kind!r}")
+        return None
+    raise ValueError(f"Unknown outbox kind {message.kind!r}")
 
 
 def outbox_deliver(*, message_id) -> bool:
@@ -124,24 +136,32 @@ def outbox_deliver(*, message_id) -> bool:
         if message is None:
             return False
         try:
-            _send(message)
+            status = _send(message)
         except Exception as exc:
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            message.response_status = getattr(exc, "status", None)
             delay = min(MAX_BACKOFF_SECONDS, 2**message.attempts * 10)
             message.available_at = timezone.now() + timedelta(seconds=delay)
-            message.save(update_fields=["attempts", "last_error", "available_at"])
+            message.save(
+                update_fields=["attempts", "last_error", "response_status", "available_at"]
+            )
             logger.warning("Outbox message %s failed: %s", message.pk, message.last_error)
             return False
         message.attempts += 1
         message.sent_at = timezone.now()
-        message.save(update_fields=["attempts", "sent_at"])
+        message.response_status = status
+        message.save(update_fields=["attempts", "sent_at", "response_status"])
         return True
 
 
 def outbox_flush(*, grace_seconds: int = 10, limit: int = 500) -> int:
     """Deliver what is due and was not delivered (a broker outage, a failed send)."""
     cutoff = timezone.now() - timedelta(seconds=grace_seconds)
-    due = OutboxMessage.objects.filter(sent_at__isnull=True, available_at__lte=cutoff)
+    due = OutboxMessage.objects.filter(
+        sent_at__isnull=True,
+        available_at__lte=cutoff,
+        attempts__lt=settings.LOCKBOX_OUTBOX_MAX_ATTEMPTS,
+    )
     ids = list(due.order_by("available_at").values_list("pk", flat=True)[:limit])
     return sum(outbox_deliver(message_id=message_id) for message_id in ids)

@@ -1,0 +1,69 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from lockbox_site.errors import ApplicationError
+from lockbox_site.web import client_ip, form_errors, raise_http
+from tenants_app.roles import Cap, can
+
+from . import services
+from .models import OutboxMessage, Webhook
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label="Endpoint URL", max_length=500, assume_scheme="https")
+    description = forms.CharField(max_length=200, required=False)
+
+
+@login_required
+def webhooks(request):
+    user = request.user
+    if not can(user, Cap.MANAGE_WEBHOOKS):
+        raise PermissionDenied
+    form = WebhookForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                webhook = services.webhook_create(
+                    actor=user, client_ip=client_ip(request), **form.cleaned_data
+                )
+            except ApplicationError as exc:
+                raise_http(exc)
+                form_errors(form, exc)
+                status = exc.status_code
+            else:
+                messages.success(
+                    request,
+                    f"Webhook added. Its signing secret, shown only now: {webhook.secret}",
+                )
+                return redirect("webhooks")
+        else:
+            status = 400
+    hooks = Webhook.objects.filter(tenant_id=user.tenant_id)
+    deliveries = (
+        OutboxMessage.objects.filter(webhook__tenant_id=user.tenant_id)
+        .select_related("webhook")
+        .order_by("-created_at")[:50]
+    )
+    return render(
+        request,
+        "requests_app/webhooks.html",
+        {"nav": "webhooks", "form": form, "webhooks": hooks, "deliveries": deliveries},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def webhook_delete(request, pk):
+    try:
+        services.webhook_delete(actor=request.user, webhook_id=pk, client_ip=client_ip(request))
+    except ApplicationError as exc:
+        raise_http(exc)
+        raise
+    messages.success(request, "Webhook deleted.")
+    return redirect("webhooks")
