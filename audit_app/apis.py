@@ -1,12 +1,12 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from lockbox_site.api_docs import ERRORS
 from lockbox_site.web import client_ip
-from requests_app.serializers import ErrorSerializer
 
 from .export import audit_csv_response
 from .filters import AuditRecordFilter
@@ -17,12 +17,6 @@ from .policies import (
 )
 from .selectors import audit_records_for_user, retention_policies_for_user
 from .serializers import AuditRecordSerializer, RetentionPolicySerializer
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input"),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed"),
-    404: OpenApiResponse(ErrorSerializer, description="Not found, or another tenant's"),
-}
 
 
 class AuditCursorPagination(CursorPagination):

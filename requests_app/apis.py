@@ -1,8 +1,9 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from lockbox_site.api_docs import ERRORS, STATE_ERRORS
 from lockbox_site.errors import NotAllowed, NotFound
 from lockbox_site.web import client_ip
 from tenants_app.models import CloudPC
@@ -18,7 +19,6 @@ from .serializers import (
     CloudPCDiagnosticsSerializer,
     CloudPCSerializer,
     CommentSerializer,
-    ErrorSerializer,
     TicketCreateSerializer,
     TicketSerializer,
     WebhookCreatedSerializer,
@@ -26,13 +26,6 @@ from .serializers import (
     WebhookInputSerializer,
     WebhookSerializer,
 )
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input"),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed"),
-    404: OpenApiResponse(ErrorSerializer, description="Not found, or another tenant's"),
-}
-STATE_ERRORS = {**ERRORS, 409: OpenApiResponse(ErrorSerializer, description="Wrong state")}
 
 
 @extend_schema_view(

@@ -118,10 +118,6 @@ class CloudPCDiagnosticsSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class WebhookSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
