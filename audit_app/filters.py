@@ -1,14 +1,16 @@
 import django_filters
 from django.db.models import Q
 
+from lockbox_site.filters import UTCIsoDateTimeFilter
+
 from .models import OPERATION_CHOICES, RECORD_TYPE_CHOICES, AuditRecord
 
 
 class AuditRecordFilter(django_filters.FilterSet):
     """The audit search of SPEC section 4, shared by the web page, the API and the export."""
 
-    start = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    end = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    start = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    end = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
     record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_CHOICES)
     operation = django_filters.MultipleChoiceFilter(choices=OPERATION_CHOICES)
     actor = django_filters.CharFilter(field_name="actor", lookup_expr="iexact", max_length=200)

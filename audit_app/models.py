@@ -6,6 +6,7 @@ from tenants_app.models import Tenant
 class RecordType(models.TextChoices):
     LOCKBOX = "Windows365CustomerLockbox"
     SETTINGS = "CustomerLockboxSettings"
+    SIGN_IN = "LockboxSignIn"
 
 
 class Operation(models.TextChoices):
@@ -27,6 +28,7 @@ class Operation(models.TextChoices):
     RETENTION_APPLIED = "RetentionApplied"
     WEBHOOK_REGISTERED = "WebhookRegistered"
     WEBHOOK_DELETED = "WebhookDeleted"
+    SIGN_IN_FAILED = "SignInFailed"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.

@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from audit_app.apis import AuditRecordViewSet, RetentionPolicyViewSet
@@ -20,6 +20,6 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("settings/lockbox/", LockboxSettingView.as_view(), name="api-lockbox-setting"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,
 ]

@@ -1,5 +1,7 @@
 import django_filters
 
+from lockbox_site.filters import UTCIsoDateTimeFilter
+
 from .models import AccessRequest
 
 
@@ -8,8 +10,8 @@ class AccessRequestFilter(django_filters.FilterSet):
     tenant = django_filters.CharFilter(field_name="tenant__slug", max_length=60)
     ticket = django_filters.NumberFilter(field_name="ticket_id", min_value=1)
     requester = django_filters.CharFilter(field_name="requester__username", max_length=150)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AccessRequest

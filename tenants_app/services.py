@@ -1,3 +1,5 @@
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -5,8 +7,10 @@ from audit_app.models import Operation, RecordType
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput
 
-from .models import Tenant
+from .models import Tenant, User
 from .roles import Cap, require
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -41,3 +45,25 @@ def lockbox_setting_change(*, actor, enabled: bool, client_ip: str | None = None
         client_ip=client_ip,
     )
     return tenant
+
+
+def sign_in_failure_record(*, username, client_ip: str | None, channel: str) -> None:
+    """Audit a failed sign-in in the tenant of the account it named (unknown names are logged)."""
+    user = None
+    if isinstance(username, str) and len(username) <= 150:
+        user = User.objects.filter(username=username).select_related("tenant").first()
+    if user is None:
+        logger.warning("Failed sign-in for unknown user name from %s", client_ip)
+        return
+    with transaction.atomic():
+        audit_record(
+            tenant_id=user.tenant_id,
+            actor=user,
+            record_type=RecordType.SIGN_IN,
+            operation=Operation.SIGN_IN_FAILED,
+            object_type="User",
+            object_id=user.username,
+            result="failure",
+            details={"channel": channel},
+            client_ip=client_ip,
+        )

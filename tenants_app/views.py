@@ -51,6 +51,7 @@ def home(request):
     else:
         waiting = requests.none()
     sees_requests = requests.query.is_empty() is False
+    outcomes = _outcomes_last_30_days(requests) if sees_requests else []
     context = {
         "nav": "home",
         "sees_requests": sees_requests,
@@ -58,7 +59,8 @@ def home(request):
         "waiting_count": waiting.count(),
         "active": active.select_related("ticket", "requester", "tenant")[:10],
         "active_count": active.count(),
-        "outcomes": _outcomes_last_30_days(requests) if sees_requests else [],
+        "outcomes": outcomes,
+        "outcomes_max": max([o["count"] for o in outcomes], default=0) or 1,
         "audit_week": audit_records_for_user(user)
         .filter(created_at__gte=now - timedelta(days=7))
         .count()

@@ -158,3 +158,13 @@ def test_the_web_search_and_export(world, client, records):
     assert export.count("\n") == 3  # header + two records
     client.force_login(world.approver)
     assert client.get("/audit/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "start", ["0716-09-15T06:43:39-18:56", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"]
+)
+def test_extreme_offsets_are_normalised_or_refused_never_a_500(world, api, records, start):
+    response = api(world.admin).get("/api/v1/audit/records/", {"start": start})
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert "start" in response.json()
