@@ -188,6 +188,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # --- E-mail -----------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -212,6 +213,10 @@ LOCKBOX_SWEEP_BATCH = env_int("LOCKBOX_SWEEP_BATCH", 200, minimum=1)
 LOCKBOX_WEBHOOK_ALLOW_PRIVATE = env_bool("LOCKBOX_WEBHOOK_ALLOW_PRIVATE", False)
 LOCKBOX_WEBHOOK_TIMEOUT_SECONDS = env_int("LOCKBOX_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 LOCKBOX_OUTBOX_MAX_ATTEMPTS = env_int("LOCKBOX_OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
+# The flush job delivers what the after-commit dispatch could not (broker down, failed send);
+# it leaves messages younger than the grace period to that dispatch.
+LOCKBOX_OUTBOX_FLUSH_SECONDS = env_int("LOCKBOX_OUTBOX_FLUSH_SECONDS", 30, minimum=1)
+LOCKBOX_OUTBOX_GRACE_SECONDS = env_int("LOCKBOX_OUTBOX_GRACE_SECONDS", 10, minimum=0)
 AUDIT_DEFAULT_RETENTION_DAYS = env_int("AUDIT_DEFAULT_RETENTION_DAYS", 180, minimum=1)
 AUDIT_RETENTION_BATCH = env_int("AUDIT_RETENTION_BATCH", 5000, minimum=1)
 
@@ -252,8 +257,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox-flush": {
         "task": "requests_app.tasks.flush_outbox",
-        "schedule": timedelta(seconds=30),
-        "options": {"expires": 60},
+        "schedule": timedelta(seconds=LOCKBOX_OUTBOX_FLUSH_SECONDS),
+        "options": {"expires": LOCKBOX_OUTBOX_FLUSH_SECONDS * 2},
     },
     "audit-retention": {
         "task": "audit_app.tasks.apply_retention",

@@ -25,3 +25,5 @@ urlpatterns = [
     path("api/v1/", include("lockbox_site.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "lockbox_site.error_views.server_error"

@@ -155,8 +155,10 @@ def outbox_deliver(*, message_id) -> bool:
         return True
 
 
-def outbox_flush(*, grace_seconds: int = 10, limit: int = 500) -> int:
+def outbox_flush(*, grace_seconds: int | None = None, limit: int = 500) -> int:
     """Deliver what is due and was not delivered (a broker outage, a failed send)."""
+    if grace_seconds is None:
+        grace_seconds = settings.LOCKBOX_OUTBOX_GRACE_SECONDS
     cutoff = timezone.now() - timedelta(seconds=grace_seconds)
     due = OutboxMessage.objects.filter(
         sent_at__isnull=True,

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from audit_app.models import AuditRecord
-from lockbox_site.errors import ApplicationError
+from lockbox_site.errors import ApplicationError, InvalidState
 from requests_app import services
 from requests_app.models import AccessRequest
 
@@ -23,7 +23,7 @@ TERMINAL = {
 
 def _expire_or_lose(pk, now):
     if not services.access_request_expire(access_request_id=pk, now=now):
-        raise ApplicationError("someone else decided first")
+        raise InvalidState("someone else decided first")
 
 
 def _race(calls):
@@ -105,3 +105,65 @@ def test_revoke_races_with_operator_actions(world, make_request):
     # Every successful action happened before the revocation took effect.
     for record in AuditRecord.objects.filter(operation="OperatorAction", result="success"):
         assert record.created_at <= revoked_at
+
+
+LIFECYCLE = {
+    "approved": ["RequestApproved"],
+    "revoked": ["RequestApproved", "AccessRevoked"],
+    "denied": ["RequestDenied"],
+    "cancelled": ["RequestCancelled"],
+    "expired": ["RequestExpired"],
+}
+
+
+@pytest.mark.reliability
+@pytest.mark.django_db(transaction=True)
+def test_fifty_threads_against_a_hundred_requests(world, make_request):
+    """approve / deny / cancel / revoke / expire, shuffled over a pool of 50 threads."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    access_requests = [make_request(stage="pending_customer") for _ in range(100)]
+    calls = []
+    for access_request in access_requests:
+        pk, later = access_request.pk, access_request.expires_at + timedelta(seconds=1)
+        calls += [
+            partial(services.access_request_approve, actor=world.approver, access_request_id=pk),
+            partial(services.access_request_deny, actor=world.admin, access_request_id=pk),
+            partial(services.access_request_cancel, actor=world.engineer, access_request_id=pk),
+            partial(services.access_request_revoke, actor=world.admin, access_request_id=pk),
+            partial(_expire_or_lose, pk, later),
+        ]
+    random.Random(7).shuffle(calls)
+    outcomes: Counter = Counter()
+    errors: list = []
+
+    def run(fn):
+        try:
+            fn()
+            outcomes["won"] += 1
+        except ApplicationError as exc:
+            outcomes[exc.status_code] += 1
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        list(pool.map(run, calls))
+    assert errors == []
+    statuses = Counter()
+    for access_request in access_requests:
+        status = AccessRequest.objects.get(pk=access_request.pk).status
+        statuses[status] += 1
+        ops = list(
+            AuditRecord.objects.filter(request_id=access_request.pk)
+            .exclude(operation__in=["RequestCreated", "RequestInternallyApproved"])
+            .order_by("seq")
+            .values_list("operation", flat=True)
+        )
+        assert ops == LIFECYCLE[status], (status, ops)
+    assert sum(statuses.values()) == 100
+    print(
+        f"\n50 threads x 100 requests: {dict(statuses)}; calls {dict(outcomes)}; errors {len(errors)}"
+    )

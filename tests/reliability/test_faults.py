@@ -1,0 +1,162 @@
+"""Faults with real processes: a worker killed mid-sweep, a broker outage, a database that is down."""
+
+import os
+import signal
+from collections import Counter
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+import time_machine
+from django.db import OperationalError
+from django.test import Client
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from audit_app.models import AuditRecord
+from requests_app.models import AccessRequest, OutboxMessage
+from tests.reliability.procs import (
+    RedisServer,
+    app_env,
+    call,
+    gunicorn,
+    message_ids,
+    start_worker,
+    stop,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
+OUTAGE_SECONDS = float(os.environ.get("LOCKBOX_OUTAGE_SECONDS", "8"))
+
+
+def _broker(tmp_path, redis=None):
+    if redis is not None:
+        return {"CELERY_BROKER_URL": redis.url}
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if url.startswith("redis://"):
+        return {"CELERY_BROKER_URL": url.rsplit("/", 1)[0] + "/13"}
+    return {"CELERY_BROKER_URL": "filesystem://"}
+
+
+def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(world, make_request, tmp_path):
+    # Created 12 h 1 min ago: 30 pending requests now overdue (expiry e-mails the engineer) and
+    # 30 grants whose windows ended long ago.
+    with time_machine.travel(timezone.now() - timedelta(minutes=721), tick=True):
+        pending = [make_request(stage="pending_customer") for _ in range(30)]
+        grants = [make_request(stage="approved", duration=15) for _ in range(30)]
+    OutboxMessage.objects.update(sent_at=timezone.now())  # only the sweep's own mail counts below
+    env = app_env(tmp_path, LOCKBOX_SWEEP_BATCH="5", **_broker(tmp_path))
+    worker = start_worker(env, tmp_path, "first")
+    swept = AccessRequest.objects.filter(status__in=["expired", "completed"])
+    wait_for(lambda: swept.exists(), 60, "the sweep to start")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=20)
+    done_at_kill = swept.count()
+    second = start_worker(env, tmp_path, "second")
+    try:
+        wait_for(
+            lambda: swept.count() == len(pending) + len(grants), 90, "every request to move on"
+        )
+        wait_for(
+            lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists(),
+            60,
+            "the outbox to drain",
+        )
+    finally:
+        output = stop(second)
+    ended = Counter(
+        AuditRecord.objects.filter(operation__in=["AccessExpired", "RequestExpired"]).values_list(
+            "request_id", flat=True
+        )
+    )
+    everyone = {r.pk for r in pending + grants}
+    assert set(ended) == everyone and set(ended.values()) == {1}, output[-2000:]
+    sent = message_ids(tmp_path / "mail")
+    expiry_mail = OutboxMessage.objects.filter(payload__event="request.expired", kind="email")
+    assert expiry_mail.count() == len(pending)
+    assert len(sent) == len(set(sent)) == len(pending), "an e-mail was lost or sent twice"
+    print(
+        f"\nSIGKILL after {done_at_kill}/{len(everyone)} transitions; {len(ended)} requests ended once each, {len(sent)} e-mails, 0 duplicates"
+    )
+
+
+def test_a_broker_outage_loses_no_notification_and_the_web_keeps_answering(world, tmp_path):
+    redis = RedisServer()
+    redis.start()
+    env = app_env(tmp_path, **_broker(tmp_path, redis))
+    engineer = Token.objects.create(user=world.engineer).key
+    manager = Token.objects.create(user=world.manager).key
+    approver = Token.objects.create(user=world.approver).key
+    worker = start_worker(env, tmp_path)
+    statuses = Counter()
+    try:
+        with gunicorn(env) as base:
+            redis.stop()
+            started = timezone.now()
+            decided = 0
+            while (timezone.now() - started).total_seconds() < OUTAGE_SECONDS or decided < 3:
+                status, ticket = call(
+                    base,
+                    "POST",
+                    "/api/v1/tickets/",
+                    engineer,
+                    {"tenant": "contoso", "title": "outage"},
+                )
+                statuses[status] += 1
+                status, created = call(
+                    base,
+                    "POST",
+                    "/api/v1/requests/",
+                    engineer,
+                    {
+                        "ticket": ticket["id"],
+                        "cloud_pcs": [world.contoso_pcs[0].pk],
+                        "reason": "r",
+                        "duration_minutes": 30,
+                    },
+                )
+                statuses[status] += 1
+                for token in (manager, approver):
+                    status, _ = call(
+                        base, "POST", f"/api/v1/requests/{created['id']}/approve/", token, {}
+                    )
+                    statuses[status] += 1
+                decided += 1
+            redis.start()
+            wait_for(
+                lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists(),
+                90,
+                "every notification after the outage",
+            )
+    finally:
+        output = stop(worker)
+        redis.stop()
+    assert set(statuses) <= {200, 201}, (statuses, output[-2000:])
+    sent = message_ids(tmp_path / "mail")
+    assert len(sent) == OutboxMessage.objects.count() == len(set(sent))
+    assert AccessRequest.objects.filter(status="approved").count() == decided
+    print(
+        f"\nbroker down {OUTAGE_SECONDS}s: {sum(statuses.values())} API calls {dict(statuses)}, {decided} requests decided, {len(sent)} e-mails delivered after, 0 lost, 0 duplicates"
+    )
+
+
+def test_a_database_that_is_down_answers_503_with_retry_after(world):
+    client = Client(raise_request_exception=False)
+    client.force_login(world.admin)
+    down = OperationalError("connection refused")
+    with mock.patch("requests_app.views.access_requests_for_user", side_effect=down):
+        page = client.get("/support/lockbox-requests/")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    with mock.patch("requests_app.apis.access_requests_for_user", side_effect=down):
+        api = client.get("/api/v1/requests/")
+    assert api.status_code == 503 and "unavailable" in api.json()["detail"]
+    assert client.get("/support/lockbox-requests/").status_code == 200  # and it recovers by itself
+
+
+def test_a_real_bug_is_still_a_500_not_a_503(world):
+    client = Client(raise_request_exception=False)
+    client.force_login(world.admin)
+    with mock.patch("requests_app.apis.access_requests_for_user", side_effect=ZeroDivisionError):
+        response = client.get("/api/v1/requests/")
+    assert response.status_code == 500 and response.json() == {"detail": "Server error."}
