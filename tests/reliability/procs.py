@@ -72,13 +72,19 @@ def wait_for(predicate, timeout: float, what: str, poll: float = 0.2):
 
 
 def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> str:
+    """Stop a process and everything it started; returns what it printed."""
     if process.poll() is None:
         process.send_signal(sig)
     try:
-        return process.communicate(timeout=20)[0] or ""
+        output = process.communicate(timeout=20)[0] or ""
     except subprocess.TimeoutExpired:
         process.kill()
-        return process.communicate()[0] or ""
+        output = process.communicate()[0] or ""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # leave no orphaned child (the embedded beat)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return output
 
 
 def start_worker(env, tmp_path, name="worker") -> subprocess.Popen:
@@ -105,7 +111,14 @@ def start_worker(env, tmp_path, name="worker") -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: the embedded beat is a child process
     )
+
+
+def crash(process: subprocess.Popen) -> None:
+    """SIGKILL the whole process group, as the OOM killer or a node failure would."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=20)
 
 
 @contextmanager

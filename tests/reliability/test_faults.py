@@ -1,7 +1,6 @@
 """Faults with real processes: a worker killed mid-sweep, a broker outage, a database that is down."""
 
 import os
-import signal
 from collections import Counter
 from datetime import timedelta
 from unittest import mock
@@ -19,6 +18,7 @@ from tests.reliability.procs import (
     RedisServer,
     app_env,
     call,
+    crash,
     gunicorn,
     message_ids,
     start_worker,
@@ -50,8 +50,7 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(world, make_request
     worker = start_worker(env, tmp_path, "first")
     swept = AccessRequest.objects.filter(status__in=["expired", "completed"])
     wait_for(lambda: swept.exists(), 60, "the sweep to start")
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=20)
+    crash(worker)
     done_at_kill = swept.count()
     second = start_worker(env, tmp_path, "second")
     try:

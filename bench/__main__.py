@@ -1,0 +1,232 @@
+"""`make bench`: the hot paths against same-run baselines on PostgreSQL + Redis.
+
+BENCH_SCALE=0.05 shrinks every data set for a quick run; 1 is the full size of issue 7.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.setup import SCALE, configure, scaled
+
+OUT = Path(__file__).resolve().parent / "results.json"
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    mem_kb = next(
+        int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "postgresql": _pg_version(),
+    }
+
+
+def _pg_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return cursor.fetchone()[0]
+
+
+def _world():
+    from requests_app import services
+    from tenants_app.models import CloudPC, Tenant, User
+
+    contoso = Tenant.objects.get(slug="contoso")
+    engineer = User.objects.get(username="engineer@provider.example")
+    manager = User.objects.get(username="manager@provider.example")
+    approver = User.objects.get(username="approver@contoso.example")
+    pc = CloudPC.objects.filter(tenant=contoso).order_by("pk").first()
+    ticket = services.ticket_open(actor=engineer, tenant_slug="contoso", title="bench")
+    grant = services.access_request_create(
+        actor=engineer,
+        ticket_id=ticket.pk,
+        cloud_pc_ids=[pc.pk],
+        reason="bench",
+        duration_minutes=480,
+    )
+    services.access_request_internal_approve(actor=manager, access_request_id=grant.pk)
+    services.access_request_approve(actor=approver, access_request_id=grant.pk)
+    return {
+        "tenant": contoso,
+        "engineer": engineer,
+        "approver": approver,
+        "pc": pc,
+        "ticket": ticket,
+    }
+
+
+def _gunicorn(port: int):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "lockbox_site.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import urllib.request
+
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def _quiet_broker():
+    """Drop the notifications the load test queued, so the expiry worker measures only expiry."""
+    import redis
+    from django.utils import timezone
+
+    from requests_app.models import OutboxMessage
+
+    OutboxMessage.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).flushdb()
+
+
+def main():
+    started = time.perf_counter()
+    configure()
+    from bench import cases, data
+
+    results = {
+        "scale": SCALE,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+    }
+    world = _world()
+    print(f"seeding {scaled(2_000_000)} audit records across 100 tenants …", flush=True)
+    tenants = data.tenants(100)
+    data.audit_records(tenants, scaled(2_000_000, 10_000))
+    results["1_audit_search"] = cases.audit_search(tenants)
+    print("1 done", flush=True)
+    results["2_operator_actions"] = cases.operator_actions(world)
+    print("2 done", flush=True)
+    pending = cases.make_pending(world, scaled(10_000, 1000))
+    results["6_request_list"] = {
+        **cases.request_list(world),
+        "requests_in_tenant": len(pending) + 1,
+    }
+    print("6 done", flush=True)
+    server = _gunicorn(8765)
+    try:
+        results["3_decisions_under_load"] = cases.decisions_under_load(
+            world, "http://127.0.0.1:8765", pending[0], seconds=10
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print("3 done", flush=True)
+    _quiet_broker()
+    spread = max(5.0, 60 * min(1.0, SCALE))
+    world["grant_ids"] = cases.make_grants(world, scaled(1000, 100), spread)
+    results["5_expiry_lag"] = cases.expiry_lag(world, len(world["grant_ids"]), spread)
+    print("5 done", flush=True)
+    results["4_retention"] = cases.retention_purge(tenants[0])
+    print("4 done", flush=True)
+    export_tenant = data.tenants(101)[-1]
+    data.audit_records([export_tenant], scaled(1_000_000, 10_000), seed=9)
+    results["7_export_memory"] = cases.export_memory(cases._admin_of(export_tenant).username)
+    results["seconds"] = round(time.perf_counter() - started)
+    OUT.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print_table(results)
+
+
+def print_table(r):
+    s = r["1_audit_search"]
+    rows = [
+        (
+            "1 audit search, filtered p95",
+            f"{s['filtered']['api']['p95_ms']} ms",
+            f"raw {s['filtered']['raw_sql']['p95_ms']} ms",
+            f"{s['filtered']['ratio_p95']}x raw",
+            "≤ 50 ms, ≤ 3x raw",
+        ),
+        (
+            "1 audit search, free text p95",
+            f"{s['free_text']['api']['p95_ms']} ms",
+            f"raw {s['free_text']['raw_sql']['p95_ms']} ms",
+            f"{s['free_text']['ratio_p95']}x raw",
+            "≤ 3x raw",
+        ),
+        (
+            "2 operator actions",
+            f"{r['2_operator_actions']['actions_per_s']}/s",
+            f"raw {r['2_operator_actions']['raw_insert_per_s']}/s",
+            f"{r['2_operator_actions']['ratio']:.0%} of raw",
+            "≥ 1000/s, ≥ 40%",
+        ),
+        (
+            "3 decisions, 32 clients",
+            f"{r['3_decisions_under_load']['decisions']['per_s']}/s p95 {r['3_decisions_under_load']['decisions']['p95_ms']:.0f} ms",
+            f"trivial {r['3_decisions_under_load']['trivial_endpoint']['per_s']}/s",
+            f"{r['3_decisions_under_load']['ratio']:.0%}",
+            "≥ 200/s, p95 ≤ 150 ms, ≥ 30%",
+        ),
+        (
+            "4 retention purge",
+            f"{r['4_retention']['rows_per_s']} rows/s",
+            f"writer p99 {r['4_retention']['writer']['p99_ms']} ms",
+            f"{r['4_retention']['deleted']} deleted",
+            "≥ 50,000/s, p99 ≤ 100 ms",
+        ),
+        (
+            "5 expiry lag",
+            f"p50 {r['5_expiry_lag']['lag']['p50_ms'] / 1000:.2f} s",
+            f"p99 {r['5_expiry_lag']['lag']['p99_ms'] / 1000:.2f} s",
+            f"{r['5_expiry_lag']['completed']}/{r['5_expiry_lag']['grants']}",
+            "p99 ≤ 5 s",
+        ),
+        (
+            "6 request list page",
+            f"p95 {r['6_request_list']['page']['p95_ms']} ms",
+            f"{r['6_request_list']['queries']} queries",
+            f"{r['6_request_list']['ratio_p95']}x /login/",
+            "≤ 100 ms, constant queries",
+        ),
+        (
+            "7 CSV export peak RSS",
+            f"{r['7_export_memory']['peak_mb']} MB",
+            f"baseline {r['7_export_memory']['baseline_mb']} MB",
+            f"{r['7_export_memory']['rows']} rows",
+            "< 150 MB",
+        ),
+    ]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(5)]
+    for row in rows:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print(f"\nscale {r['scale']}, {r['seconds']} s; written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

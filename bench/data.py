@@ -1,0 +1,110 @@
+"""Seeded, repeatable bulk data written with COPY (the benchmarks measure reads, not seeding)."""
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+
+from audit_app.models import AuditChainHead
+from tenants_app.models import Tenant
+
+OPERATIONS = [
+    "RequestCreated",
+    "RequestInternallyApproved",
+    "RequestApproved",
+    "OperatorAction",
+    "AccessExpired",
+]
+WORDS = [
+    "printer",
+    "vpn",
+    "outlook",
+    "teams",
+    "disk",
+    "profile",
+    "crash",
+    "slow",
+    "login",
+    "update",
+]
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def tenants(count: int) -> list[Tenant]:
+    existing = list(Tenant.objects.filter(slug__startswith="bench-").order_by("pk"))
+    new = [
+        Tenant(slug=f"bench-{i:03d}", name=f"Bench {i}", plan="E5")
+        for i in range(len(existing), count)
+    ]
+    Tenant.objects.bulk_create(new)
+    return list(Tenant.objects.filter(slug__startswith="bench-").order_by("pk"))[:count]
+
+
+def audit_records(tenant_list, total: int, *, days: int = 365, seed: int = 1) -> None:
+    """`total` records spread over the tenants and the last `days` days, via COPY."""
+    rng = random.Random(seed)
+    per_tenant = total // len(tenant_list)
+    columns = (
+        "created_at",
+        "tenant_id",
+        "seq",
+        "record_type",
+        "operation",
+        "actor",
+        "actor_type",
+        "object_type",
+        "object_id",
+        "result",
+        "details",
+        "request_id",
+        "prev_hash",
+        "hash",
+    )
+    # Chain positions are read before COPY starts: the connection serves nothing else during it.
+    starts = {
+        t.pk: AuditChainHead.objects.filter(tenant=t).values_list("last_seq", flat=True).first()
+        or 0
+        for t in tenant_list
+    }
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY audit_app_auditrecord ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for tenant in tenant_list:
+            start = starts[tenant.pk]
+            for n in range(per_tenant):
+                at = NOW - timedelta(seconds=int(days * 86400 * (per_tenant - n) / per_tenant))
+                operation = rng.choice(OPERATIONS)
+                request_id = rng.randrange(1, 100000)
+                details = {
+                    "request_id": request_id,
+                    "action": "view",
+                    "note": f"{rng.choice(WORDS)} {rng.choice(WORDS)}",
+                }
+                copy.write_row(
+                    (
+                        at,
+                        tenant.pk,
+                        start + n + 1,
+                        "CustomerLockboxSettings"
+                        if operation == "AccessExpired" and n % 7 == 0
+                        else "Windows365CustomerLockbox",
+                        operation,
+                        "engineer@provider.example",
+                        "provider",
+                        "CloudPC",
+                        str(rng.randrange(1, 5000)),
+                        "success",
+                        json.dumps(details),
+                        request_id,
+                        "0" * 64,
+                        "0" * 64,
+                    )
+                )
+    for tenant in tenant_list:
+        AuditChainHead.objects.update_or_create(
+            tenant=tenant, defaults={"last_seq": starts[tenant.pk] + per_tenant}
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE audit_app_auditrecord")
