@@ -14,11 +14,11 @@ from pathlib import Path
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench import data
 from bench.setup import scaled, summary, timed
+from lockbox_site.querycount import count_queries
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +68,8 @@ def audit_search(tenants):
 
         def api(query=query):
             response = client.get("/api/v1/audit/records/", query)
-            assert response.status_code == 200 and len(response.json()["results"]) == 50
+            assert response.status_code == 200
+            return len(response.json()["results"])
 
         sql = f"SELECT * FROM audit_app_auditrecord WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 51"
         raw = timed(lambda sql=sql, params=params: _raw(sql, params), 200)
@@ -184,7 +185,7 @@ def request_list(world):
     """6. The requests list with 10,000 requests in a tenant: queries and render time."""
     client = Client()
     client.force_login(world["approver"])
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         assert client.get("/support/lockbox-requests/").status_code == 200
     page = timed(lambda: client.get("/support/lockbox-requests/"), 60)
     anonymous = Client()

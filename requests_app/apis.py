@@ -1,3 +1,4 @@
+from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -74,8 +75,8 @@ class AccessRequestViewSet(
         return access_requests_for_user(self.request.user).order_by("-created_at", "-id")
 
     def _respond(self, access_request, code=status.HTTP_200_OK):
-        fresh = self.get_queryset().get(pk=access_request.pk)
-        return Response(AccessRequestSerializer(fresh).data, status=code)
+        prefetch_related_objects([access_request], "cloud_pcs", "decisions__actor")
+        return Response(AccessRequestSerializer(access_request).data, status=code)
 
     @extend_schema(
         request=AccessRequestCreateSerializer,

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit_app.models import Operation
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
-from tenants_app.models import CloudPC, Tenant
+from tenants_app.models import CloudPC
 from tenants_app.roles import Cap, can, require
 
 from ..models import AccessRequest, Decision, Ticket
@@ -133,8 +133,8 @@ def access_request_internal_approve(
         comment=comment,
         now=now,
     )
-    tenant = Tenant.objects.get(pk=access_request.tenant_id)
-    if tenant.lockbox_enabled:
+    # Read in the locking query: the setting as it stands at this decision.
+    if access_request.tenant.lockbox_enabled:
         access_request.status = Status.PENDING_CUSTOMER
     else:
         _open_window(access_request, now)

@@ -14,9 +14,14 @@ def lock_access_request(access_request_id, actor=None) -> AccessRequest:
     """Lock the row for this transaction; a request the actor cannot see is a 404."""
     queryset = AccessRequest.objects.all()
     if actor is not None:
-        queryset = access_requests_for_user(actor).prefetch_related(None).select_related(None)
+        queryset = access_requests_for_user(actor).prefetch_related(None)
+    # The audit record and the notifications need ticket, tenant and requester; joining them
+    # here saves three queries per transition. Only the request's own row is locked.
+    queryset = queryset.select_related("ticket", "tenant", "requester").select_for_update(
+        of=("self",)
+    )
     try:
-        return queryset.select_for_update().get(pk=access_request_id)
+        return queryset.get(pk=access_request_id)
     except (AccessRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such access request.") from None
 
