@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format install migrate seed clean ci
+.PHONY: run test test-reliability bench lint format install migrate clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ run: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+test-reliability: install
+	$(BIN)/pytest -m reliability -s $(PYTEST_ARGS)
+
+# Needs this machine's PostgreSQL and Redis (BENCH_PG, BENCH_BROKER) and wrk; BENCH_SCALE=0.05 for a quick run.
 bench: install
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python -m bench
 
 lint: install
 	$(BIN)/ruff check .

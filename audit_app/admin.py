@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditRecord, RetentionPolicy
+from .models import AuditChainHead, AuditPrunedRange, AuditRecord, RetentionPolicy
 
 
 @admin.register(AuditRecord)
@@ -44,3 +44,24 @@ class RetentionPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(_ReadOnly):
+    list_display = ["tenant", "last_seq", "last_hash"]
+
+
+@admin.register(AuditPrunedRange)
+class AuditPrunedRangeAdmin(_ReadOnly):
+    list_display = ["tenant", "first_seq", "last_seq", "created_at"]

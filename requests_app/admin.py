@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from lockbox_site.errors import ApplicationError
 
-from .models import AccessRequest, Decision, OutboxMessage, Ticket
+from .models import AccessRequest, Decision, OutboxMessage, Ticket, Webhook
 from .services import sweep
 
 
@@ -55,4 +55,34 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Registration goes through the audited Webhooks page; here staff can only look."""
+
+    list_display = ["url", "tenant", "created_at", "created_by"]
+    list_filter = ["tenant"]
+    exclude = ["secret"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    list_display = ["access_request", "stage", "outcome", "actor", "automatic", "created_at"]
+    list_filter = ["stage", "outcome"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
