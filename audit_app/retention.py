@@ -83,18 +83,25 @@ def tenant_prune(*, tenant: Tenant, now=None, batch_size: int | None = None) -> 
     policies = list(RetentionPolicy.objects.filter(tenant=tenant))
     expired = AuditRecord.objects.filter(tenant=tenant).filter(_expired_filter(policies, now))
     deleted = 0
+    ids_sql, ids_params = expired.order_by("seq").values("pk")[:batch_size].query.sql_with_params()
     while True:
-        # Each batch is its own short transaction, so writers wait at most one batch.
+        # One statement per batch, each batch its own short transaction: writers wait at most
+        # one batch. RETURNING gives the chain positions the pruned ranges need.
         with transaction.atomic():
-            rows = list(expired.order_by("seq").values_list("seq", "pk", "hash")[:batch_size])
+            _allow_delete()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {AuditRecord._meta.db_table} WHERE id IN ({ids_sql}) RETURNING seq, id, hash",
+                    ids_params,
+                )
+                rows = sorted(cursor.fetchall())
             if not rows:
                 break
-            _allow_delete()
             AuditPrunedRange.objects.bulk_create(
                 AuditPrunedRange(tenant=tenant, first_seq=a, last_seq=b, last_hash=h)
                 for a, b, h in _contiguous_runs(rows)
             )
-            deleted += AuditRecord.objects.filter(pk__in=[pk for _s, pk, _h in rows]).delete()[0]
+            deleted += len(rows)
     return deleted
 
 

@@ -130,3 +130,15 @@ def test_no_open_redirect_after_sign_in(world, client, target):
         "/login/", {"username": "admin@contoso.example", "password": "lockbox-demo", "next": target}
     )
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "password", ["short", "password123", "12345678901", "admin@contoso.example"]
+)
+def test_weak_passwords_are_refused(world, password):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        validate_password(password, user=world.admin)
+    validate_password("a-long-and-unusual-passphrase", user=world.admin)
