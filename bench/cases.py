@@ -302,7 +302,10 @@ def expiry_lag(world, count, spread_seconds):
     ends = dict(AccessRequest.objects.filter(pk__in=ids).values_list("pk", "window_ends_at"))
     # Scoped to the grants' own records: the synthetic audit data reuses the same request ids.
     done = AuditRecord.objects.filter(
-        tenant=world["tenant"], object_type="AccessRequest", request_id__in=ids, operation="AccessExpired"
+        tenant=world["tenant"],
+        object_type="AccessRequest",
+        request_id__in=ids,
+        operation="AccessExpired",
     ).values_list("request_id", "created_at")
     lags = [(at - ends[pk]).total_seconds() * 1000 for pk, at in done]
     return {

@@ -49,8 +49,7 @@ def main():
         ],
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=open("/tmp/lockbox-db-restart.log", "w"),  # a full pipe would block the workers
     )
     time.sleep(3)
     seen: list[tuple[float, int]] = []
@@ -84,7 +83,7 @@ def main():
     stop.set()
     for thread in threads:
         thread.join()
-    server.terminate()
+    server.kill()
     server.wait(timeout=30)
     during = Counter(code for at, code in seen if down_at <= at < up_at)
     after = [at for at, code in seen if at >= up_at and code == 200]

@@ -114,3 +114,11 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _broker_circuit_closed(monkeypatch):
+    """Every test starts with the publish circuit breaker closed (it is per process)."""
+    from requests_app.services import notifications
+
+    monkeypatch.setattr(notifications, "_broker_down_until", 0.0)

@@ -1,6 +1,7 @@
 """E-mail notifications through a transactional outbox: written with the change, sent by Celery."""
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -38,12 +39,22 @@ def outbox_enqueue(
     return message
 
 
+# After a failed publish this process stops trying for a while: the message is safe in the
+# outbox and the flush job delivers it, so a broker outage must not slow every request down.
+BROKER_BACKOFF_SECONDS = 10
+_broker_down_until = 0.0
+
+
 def outbox_dispatch(message_id) -> None:
+    global _broker_down_until
     from ..tasks import deliver_outbox_message
 
+    if time.monotonic() < _broker_down_until:
+        return
     try:
-        deliver_outbox_message.delay(str(message_id))
+        deliver_outbox_message.apply_async(args=[str(message_id)], retry=False)
     except Exception:  # the broker is down: the message waits in the outbox for flush_outbox
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning("Broker unavailable; outbox message %s left for the flush job", message_id)
 
 

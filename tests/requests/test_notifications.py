@@ -12,13 +12,13 @@ from requests_app.models import OutboxMessage
 def test_approvers_are_told_when_a_request_awaits_them(
     world, make_request, django_capture_on_commit_callbacks
 ):
-    with mock.patch("requests_app.tasks.deliver_outbox_message.delay") as delay:
+    with mock.patch("requests_app.tasks.deliver_outbox_message.apply_async") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             access_request = make_request(stage="pending_customer")
     message = OutboxMessage.objects.get()
     assert message.payload["to"] == ["admin@contoso.example", "approver@contoso.example"]
     assert f"/requests/{access_request.pk}/" in message.payload["body"]
-    delay.assert_called_once_with(str(message.pk))
+    delay.assert_called_once_with(args=[str(message.pk)], retry=False)
     assert services.outbox_deliver(message_id=message.pk) is True
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["admin@contoso.example", "approver@contoso.example"]
@@ -42,7 +42,7 @@ def test_the_engineer_is_told_of_the_decision(world, make_request):
 
 def test_a_broker_outage_loses_nothing(world, make_request, django_capture_on_commit_callbacks):
     with mock.patch(
-        "requests_app.tasks.deliver_outbox_message.delay", side_effect=ConnectionError("down")
+        "requests_app.tasks.deliver_outbox_message.apply_async", side_effect=ConnectionError("down")
     ):
         with django_capture_on_commit_callbacks(execute=True):
             make_request(stage="pending_customer")  # the request itself still succeeds
@@ -77,3 +77,19 @@ def test_no_mail_is_written_for_a_transition_that_rolls_back(world, make_request
     with pytest.raises(InvalidState):
         services.access_request_deny(actor=world.approver, access_request_id=access_request.pk)
     assert OutboxMessage.objects.count() == before
+
+
+def test_after_a_failed_publish_the_process_stops_trying_for_a_while(
+    world, make_request, django_capture_on_commit_callbacks, monkeypatch
+):
+    from requests_app.services import notifications
+
+    monkeypatch.setattr(notifications, "_broker_down_until", 0.0)
+    with mock.patch(
+        "requests_app.tasks.deliver_outbox_message.apply_async", side_effect=ConnectionError("down")
+    ) as publish:
+        with django_capture_on_commit_callbacks(execute=True):
+            make_request(stage="pending_customer")
+            make_request(stage="pending_customer")
+    assert publish.call_count == 1  # the second message did not wait on a dead broker
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 2
