@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from lockbox_site.admin import ReadOnlyAdmin
 from lockbox_site.errors import ApplicationError
 
 from .models import AccessRequest, Decision, OutboxMessage, Ticket, Webhook
@@ -74,15 +75,6 @@ class WebhookAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdmin):
     list_display = ["access_request", "stage", "outcome", "actor", "automatic", "created_at"]
     list_filter = ["stage", "outcome"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -61,6 +61,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(TicketSerializer(ticket).data)
 
 
+TRANSITION_SCHEMA = extend_schema(
+    request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+)
+
+
 @extend_schema_view(
     list=extend_schema(responses=AccessRequestSerializer(many=True)),
     retrieve=extend_schema(responses={200: AccessRequestSerializer, **ERRORS}),
@@ -95,64 +100,38 @@ class AccessRequestViewSet(
         )
         return self._respond(access_request, status.HTTP_201_CREATED)
 
-    def _comment(self, request) -> str:
+    def _act(self, request, pk, service, **kwargs):
+        """Validate the optional comment, run one transition, return the request."""
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return data.validated_data["comment"]
+        access_request = service(
+            actor=request.user,
+            access_request_id=pk,
+            comment=data.validated_data["comment"],
+            client_ip=client_ip(request),
+            **kwargs,
+        )
+        return self._respond(access_request)
 
-    @extend_schema(
-        request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
-    )
+    @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        access_request = services.access_request_decide(
-            actor=request.user,
-            access_request_id=pk,
-            approve=True,
-            comment=self._comment(request),
-            client_ip=client_ip(request),
-        )
-        return self._respond(access_request)
+        return self._act(request, pk, services.access_request_decide, approve=True)
 
-    @extend_schema(
-        request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
-    )
+    @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"])
     def deny(self, request, pk=None):
-        access_request = services.access_request_decide(
-            actor=request.user,
-            access_request_id=pk,
-            approve=False,
-            comment=self._comment(request),
-            client_ip=client_ip(request),
-        )
-        return self._respond(access_request)
+        return self._act(request, pk, services.access_request_decide, approve=False)
 
-    @extend_schema(
-        request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
-    )
+    @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        access_request = services.access_request_cancel(
-            actor=request.user,
-            access_request_id=pk,
-            comment=self._comment(request),
-            client_ip=client_ip(request),
-        )
-        return self._respond(access_request)
+        return self._act(request, pk, services.access_request_cancel)
 
-    @extend_schema(
-        request=CommentSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
-    )
+    @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        access_request = services.access_request_revoke(
-            actor=request.user,
-            access_request_id=pk,
-            comment=self._comment(request),
-            client_ip=client_ip(request),
-        )
-        return self._respond(access_request)
+        return self._act(request, pk, services.access_request_revoke)
 
 
 @extend_schema_view(list=extend_schema(responses=CloudPCSerializer(many=True)))
