@@ -60,7 +60,7 @@ def app_env(tmp_path, **extra) -> dict:
     return env
 
 
-def wait_for(predicate, timeout: float, what: str, poll: float = 0.2):
+def wait_for(predicate, timeout: float, what: str, poll: float = 0.2, detail=None):
     """Wait for another process to do something (not for the clock to pass a deadline)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -68,26 +68,39 @@ def wait_for(predicate, timeout: float, what: str, poll: float = 0.2):
         if value:
             return value
         time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    raise AssertionError(
+        f"timed out after {timeout}s waiting for {what}\n{detail() if detail else ''}"
+    )
 
 
 def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> str:
-    """Stop a process and everything it started; returns what it printed."""
+    """Stop a process and everything it started; returns what it logged."""
     if process.poll() is None:
         process.send_signal(sig)
     try:
-        output = process.communicate(timeout=20)[0] or ""
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-        output = process.communicate()[0] or ""
+        process.wait(timeout=20)
     try:
         os.killpg(process.pid, signal.SIGKILL)  # leave no orphaned child (the embedded beat)
     except (ProcessLookupError, PermissionError):
         pass
-    return output
+    return log_of(process)
+
+
+def log_of(process: subprocess.Popen) -> str:
+    path = getattr(process, "log_path", None)
+    return path.read_text(errors="replace") if path and path.exists() else ""
 
 
 def start_worker(env, tmp_path, name="worker") -> subprocess.Popen:
+    process = _popen_worker(env, tmp_path, name)
+    process.log_path = tmp_path / f"{name}.log"
+    return process
+
+
+def _popen_worker(env, tmp_path, name) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -108,9 +121,10 @@ def start_worker(env, tmp_path, name="worker") -> subprocess.Popen:
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        # A file, not a pipe: nobody reads a pipe while the test waits, and a full one stalls
+        # the worker mid-log.
+        stdout=open(tmp_path / f"{name}.log", "w"),
         stderr=subprocess.STDOUT,
-        text=True,
         start_new_session=True,  # its own process group: the embedded beat is a child process
     )
 
@@ -139,10 +153,11 @@ def gunicorn(env):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=open(Path(env["LOCKBOX_VAR_DIR"]) / "gunicorn.log", "w"),
         stderr=subprocess.STDOUT,
-        text=True,
+        start_new_session=True,
     )
+    process.log_path = Path(env["LOCKBOX_VAR_DIR"]) / "gunicorn.log"
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _answers(base), 30, "gunicorn to answer")

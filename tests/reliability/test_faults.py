@@ -20,6 +20,7 @@ from tests.reliability.procs import (
     call,
     crash,
     gunicorn,
+    log_of,
     message_ids,
     start_worker,
     stop,
@@ -49,18 +50,24 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(world, make_request
     env = app_env(tmp_path, LOCKBOX_SWEEP_BATCH="5", **_broker(tmp_path))
     worker = start_worker(env, tmp_path, "first")
     swept = AccessRequest.objects.filter(status__in=["expired", "completed"])
-    wait_for(lambda: swept.exists(), 60, "the sweep to start")
-    crash(worker)
+    try:
+        wait_for(swept.exists, 60, "the sweep to start", detail=lambda: log_of(worker)[-3000:])
+    finally:
+        crash(worker)
     done_at_kill = swept.count()
     second = start_worker(env, tmp_path, "second")
     try:
         wait_for(
-            lambda: swept.count() == len(pending) + len(grants), 90, "every request to move on"
+            lambda: swept.count() == len(pending) + len(grants),
+            90,
+            "every request to move on",
+            detail=lambda: log_of(second)[-3000:],
         )
         wait_for(
             lambda: not OutboxMessage.objects.filter(sent_at__isnull=True).exists(),
             60,
             "the outbox to drain",
+            detail=lambda: log_of(second)[-3000:],
         )
     finally:
         output = stop(second)
