@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-reliability bench lint format install migrate clean
+.PHONY: run test test-reliability fuzz-api bench lint format install migrate clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: install
 
 test-reliability: install
 	$(BIN)/pytest -m reliability -s $(PYTEST_ARGS)
+
+# schemathesis against a running gunicorn, as a Global Administrator and as a support engineer.
+fuzz-api: install
+	bash .ci/fuzz-api
 
 # Needs this machine's PostgreSQL and Redis (BENCH_PG, BENCH_BROKER) and wrk; BENCH_SCALE=0.05 for a quick run.
 bench: install

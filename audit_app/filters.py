@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from lockbox_site.filters import UTCIsoDateTimeFilter
+from lockbox_site.filters import IdFilter, UTCIsoDateTimeFilter
 
 from .models import OPERATION_CHOICES, RECORD_TYPE_CHOICES, AuditRecord
 
@@ -15,7 +15,7 @@ class AuditRecordFilter(django_filters.FilterSet):
     operation = django_filters.MultipleChoiceFilter(choices=OPERATION_CHOICES)
     actor = django_filters.CharFilter(field_name="actor", lookup_expr="iexact", max_length=200)
     object_id = django_filters.CharFilter(field_name="object_id", max_length=64)
-    request = django_filters.NumberFilter(method="filter_request", min_value=1)
+    request = IdFilter(method="filter_request")
     q = django_filters.CharFilter(method="filter_text", max_length=200, label="Free text")
 
     class Meta:

@@ -255,3 +255,32 @@ def test_schema_and_offline_docs(world, client):
     assert b"pending_customer" in schema.content and b"RequestAutoApproved" in schema.content
     docs = client.get("/api/v1/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower()
+
+
+@pytest.mark.parametrize("value", ["3.402823466e+38", "99999999999999999999", "1.5", "-3"])
+def test_id_filters_refuse_what_is_not_an_id(world, api, value):
+    """Found by schemathesis: a float past 64 bits overflowed the database (500)."""
+    assert api(world.manager).get("/api/v1/requests/", {"ticket": value}).status_code == 400
+    assert api(world.admin).get("/api/v1/audit/records/", {"request": value}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("manager", "/api/v1/requests/99999999999999999999/"),
+        ("engineer", "/api/v1/tickets/99999999999999999999/"),
+        ("engineer", "/api/v1/cloud-pcs/99999999999999999999/"),
+        ("admin", "/api/v1/audit/records/99999999999999999999/"),
+        ("admin", "/api/v1/audit/retention-policies/99999999999999999999/"),
+        ("admin", "/api/v1/webhooks/99999999999999999999/"),
+        ("admin", "/requests/99999999999999999999/"),
+        ("admin", "/audit/records/99999999999999999999/"),
+    ],
+)
+def test_an_id_beyond_64_bits_is_a_404(world, api, client, who, path):
+    user = getattr(world, who)
+    if path.startswith("/api/"):
+        assert api(user).get(path).status_code == 404
+    else:
+        client.force_login(user)
+        assert client.get(path).status_code == 404
