@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -27,21 +26,42 @@ def _require(user, cap):
         raise PermissionDenied
 
 
+PAGE_SIZE = 50
+
+
 @login_required
 def search(request):
+    """Newest first, 50 at a time, by keyset on the tenant's chain position: no COUNT, no OFFSET.
+
+    A tenant's records are appended under its chain lock with the time taken inside it, so
+    `seq` order is time order and `seq < before` walks the unique (tenant, seq) index.
+    """
     _require(request.user, Cap.SEARCH_AUDIT)
     filterset = AuditRecordFilter(
         request.GET or None, queryset=audit_records_for_user(request.user)
     )
     valid = filterset.is_valid() if request.GET else True
-    records = filterset.qs if valid else AuditRecord.objects.none()
-    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    before = request.GET.get("before", "")
+    if before and not (before.isdigit() and int(before) < 2**63):
+        valid = False
+    records = filterset.qs.order_by("-seq") if valid else AuditRecord.objects.none()
+    if before and valid:
+        records = records.filter(seq__lt=int(before))
+    rows = list(records[: PAGE_SIZE + 1])
+    older = rows[PAGE_SIZE - 1].seq if len(rows) > PAGE_SIZE else None
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("before", None)
     return render(
         request,
         "audit_app/search.html",
-        {"nav": "audit", "filter": filterset, "page": page, "query": query.urlencode()},
+        {
+            "nav": "audit",
+            "filter": filterset,
+            "records": rows[:PAGE_SIZE],
+            "older": older,
+            "paged": bool(before),
+            "query": query.urlencode(),
+        },
         status=200 if valid else 400,
     )
 

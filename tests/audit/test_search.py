@@ -168,3 +168,19 @@ def test_extreme_offsets_are_normalised_or_refused_never_a_500(world, api, recor
     assert response.status_code in (200, 400)
     if response.status_code == 400:
         assert "start" in response.json()
+
+
+def test_the_web_page_walks_older_records_without_counting(world, client, write_record, days):
+    for n in range(120):
+        write_record(world.contoso, at=days(n), details={"n": n})
+    client.force_login(world.admin)
+    seen, url = [], "/audit/"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        seen += [r.details["n"] for r in page.context["records"]]
+        older = page.context["older"]
+        url = f"/audit/?before={older}" if older else None
+    assert seen == list(range(119, -1, -1))  # every record once, newest first
+    assert client.get("/audit/", {"before": "x"}).status_code == 400
+    assert client.get("/audit/", {"before": "99999999999999999999"}).status_code == 400
