@@ -29,9 +29,8 @@ class _Echo:
 def _rows(queryset):
     writer = csv.writer(_Echo())
     yield writer.writerow(COLUMNS)
-    fields = [c for c in COLUMNS if c != "details"] + ["details"]
-    for row in queryset.values_list(*fields).iterator(chunk_size=2000):
-        values = dict(zip(fields, row, strict=True))
+    for row in queryset.values_list(*COLUMNS).iterator(chunk_size=2000):
+        values = dict(zip(COLUMNS, row, strict=True))
         values["created_at"] = values["created_at"].isoformat()
         values["details"] = json.dumps(values["details"], sort_keys=True)
         yield writer.writerow([_safe(values[c]) for c in COLUMNS])

@@ -10,7 +10,6 @@ from django.utils import timezone
 from tenants_app.models import Tenant
 
 from .models import (
-    DURATION_DAYS,
     AuditPrunedRange,
     AuditRecord,
     Operation,
@@ -126,4 +125,4 @@ def audit_records_prune(*, now=None, batch_size: int | None = None) -> dict[str,
     return counts
 
 
-__all__ = ["DURATION_DAYS", "audit_records_prune", "policy_for", "retention_days", "tenant_prune"]
+__all__ = ["audit_records_prune", "policy_for", "retention_days", "tenant_prune"]

@@ -3,7 +3,6 @@
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -94,7 +93,6 @@ def operator_actions(world):
     for _ in range(n):
         services.cloud_pc_operate(actor=engineer, cloud_pc_id=pc.pk, action="view")
     actions_per_s = n / (time.perf_counter() - start)
-    row = ("now()", pc.tenant_id)
     start = time.perf_counter()
     for i in range(n):
         with connection.cursor() as cursor:  # autocommit: one transaction per row, like an action
@@ -103,7 +101,7 @@ def operator_actions(world):
                 " object_type, object_id, result, details, request_id, prev_hash, hash) VALUES"
                 " (now(), %s, %s, 'Windows365CustomerLockbox', 'OperatorAction', 'e', 'provider', 'CloudPC', '1',"
                 " 'success', '{\"action\": \"view\"}', 1, %s, %s)",
-                [row[1], 10_000_000 + i, "0" * 64, "0" * 64],
+                [pc.tenant_id, 10_000_000 + i, "0" * 64, "0" * 64],
             )
     raw_per_s = n / (time.perf_counter() - start)
     return {
@@ -116,7 +114,6 @@ def operator_actions(world):
 
 WRK_SCRIPT = """
 local counter = 0
-local ids = {}
 function setup(thread)
   thread:set("offset", OFFSET)
   OFFSET = OFFSET + 1
@@ -137,11 +134,10 @@ end
 
 
 def _wrk(base, method, path, token, first, seconds, connections=32, threads=2):
-    script = WRK_SCRIPT.replace("OFFSET = OFFSET", "OFFSET = OFFSET")
     header = f'{{["Authorization"] = "Token {token}", ["Content-Type"] = "application/json"}}'
     prelude = f'OFFSET = 0\nFIRST = {first}\nMETHOD = "{method}"\nPATH = "{path}"\nHEADERS = {header}\nBODY = "{{}}"\n'
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(prelude + script)
+        handle.write(prelude + WRK_SCRIPT)
     out = subprocess.run(
         [
             "wrk",
@@ -365,7 +361,3 @@ def make_pending(world, count):
         [through(accessrequest_id=r.pk, cloudpc_id=world["pc"].pk) for r in created]
     )
     return [r.pk for r in created]
-
-
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

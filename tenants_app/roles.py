@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from lockbox_site.errors import NotAllowed
+
 GLOBAL_ADMIN = "Global Administrator"
 APPROVER = "Customer Lockbox Access Approver"
 AUDIT_READER = "Audit Reader"
@@ -71,7 +73,5 @@ def is_provider(user) -> bool:
 
 
 def require(user, cap: Cap, message: str | None = None) -> None:
-    from lockbox_site.errors import NotAllowed
-
     if not can(user, cap):
         raise NotAllowed(message or "You do not have permission to perform this action.")

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
 from audit_app.services import audit_record
-from lockbox_site.errors import InvalidState, NotFound
+from lockbox_site.errors import InvalidInput, InvalidState, NotFound
 
 from ..models import AccessRequest, Decision
 from ..selectors import access_requests_for_user
@@ -82,8 +82,6 @@ def record_decision(
 
 
 def clean_comment(comment) -> str:
-    from lockbox_site.errors import InvalidInput
-
     if comment is None:
         return ""
     if not isinstance(comment, str):
