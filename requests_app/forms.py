@@ -47,3 +47,8 @@ class AccessRequestForm(forms.Form):
 
 
 STATUS_FILTERS = [("", "All")] + list(AccessRequest.Status.choices)
+CUSTOMER_STATUS_FILTERS = [
+    (value, label)
+    for value, label in STATUS_FILTERS
+    if value != AccessRequest.Status.PENDING_INTERNAL
+]

@@ -68,6 +68,9 @@ class AccessRequest(models.Model):
     window_starts_at = models.DateTimeField(null=True, blank=True)
     window_ends_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set at internal approval: until then the request is the provider's business alone and
+    # invisible to the customer (SPEC 8); once set it stays, whatever happens next.
+    reached_customer_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -18,12 +18,13 @@ def tickets_for_user(user) -> QuerySet[Ticket]:
 
 
 def access_requests_for_user(user) -> QuerySet[AccessRequest]:
-    """Customer approvers see their tenant's, managers all, engineers their own."""
+    """Customer approvers see their tenant's (once internally approved), managers all, engineers
+    their own."""
     base = AccessRequest.objects.select_related("ticket", "tenant", "requester").prefetch_related(
         "cloud_pcs", "decisions__actor"
     )
     if can(user, Cap.VIEW_REQUESTS):
-        return base.filter(tenant_id=user.tenant_id)
+        return base.filter(tenant_id=user.tenant_id, reached_customer_at__isnull=False)
     if can(user, Cap.DECIDE_INTERNALLY):
         return base
     if can(user, Cap.REQUEST_ACCESS):

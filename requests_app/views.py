@@ -18,6 +18,7 @@ from tenants_app.selectors import customer_tenants
 
 from . import services
 from .forms import (
+    CUSTOMER_STATUS_FILTERS,
     STATUS_FILTERS,
     AccessRequestForm,
     CommentForm,
@@ -44,28 +45,28 @@ def _get_ticket_for_user(request, pk) -> Ticket:
         raise Http404("No such ticket.") from None
 
 
-def _request_list(request, queryset, *, nav, title, crumbs=""):
-    status = request.GET.get("status", "")
+def _request_list(request, queryset, *, nav, title, crumbs="", filters=STATUS_FILTERS, default=""):
+    """A filterable list; `status=all` (or an unknown value) shows every status."""
+    status = request.GET.get("status", default)
     counts = dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
+    if status not in dict(filters):
+        status = ""
     if status:
-        if status not in AccessRequest.Status.values:
-            status = ""
-        else:
-            queryset = queryset.filter(status=status)
+        queryset = queryset.filter(status=status)
     page = Paginator(queryset, 25).get_page(request.GET.get("page"))
     selected = None
     if request.GET.get("selected"):
         selected = _get_access_request_for_user(request, request.GET["selected"])
     filters = [
-        (value, label, sum(counts.values()) if not value else counts.get(value, 0))
-        for value, label in STATUS_FILTERS
+        (value or "all", label, sum(counts.values()) if not value else counts.get(value, 0))
+        for value, label in filters
     ]
     context = {
         "nav": nav,
         "title": title,
         "crumbs": crumbs,
         "page": page,
-        "status": status,
+        "status": status or "all",
         "filters": filters,
         **(_detail_context(request, selected) if selected else {}),
     }
@@ -82,6 +83,10 @@ def customer_requests(request):
         nav="requests",
         title="Customer Lockbox Requests",
         crumbs="Support",
+        # A customer never sees the provider's internal stage, and its queue opens on what
+        # waits for it (SPEC 8).
+        filters=CUSTOMER_STATUS_FILTERS,
+        default=AccessRequest.Status.PENDING_CUSTOMER,
     )
 
 

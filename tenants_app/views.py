@@ -18,7 +18,7 @@ from .roles import Cap, can
 from .services import lockbox_setting_change
 
 
-def _outcomes_last_30_days(requests):
+def _outcomes_last_30_days(requests, statuses):
     since = timezone.now() - timedelta(days=30)
     rows = (
         requests.filter(created_at__gte=since).order_by().values("status").annotate(n=Count("id"))
@@ -32,7 +32,7 @@ def _outcomes_last_30_days(requests):
             "count": counts.get(s, 0),
             "width": round(100 * counts.get(s, 0) / top),
         }
-        for s in AccessRequest.Status.values
+        for s in statuses
     ]
 
 
@@ -51,7 +51,10 @@ def home(request):
     else:
         waiting = requests.none()
     sees_requests = requests.query.is_empty() is False
-    outcomes = _outcomes_last_30_days(requests) if sees_requests else []
+    statuses = AccessRequest.Status.values
+    if can(user, Cap.VIEW_REQUESTS):  # the provider's internal stage is not the customer's
+        statuses = [s for s in statuses if s != AccessRequest.Status.PENDING_INTERNAL]
+    outcomes = _outcomes_last_30_days(requests, statuses) if sees_requests else []
     context = {
         "nav": "home",
         "sees_requests": sees_requests,

@@ -133,6 +133,7 @@ def access_request_internal_approve(
         comment=comment,
         now=now,
     )
+    access_request.reached_customer_at = now
     # Read in the locking query: the setting as it stands at this decision.
     if access_request.tenant.lockbox_enabled:
         access_request.status = Status.PENDING_CUSTOMER
@@ -140,7 +141,13 @@ def access_request_internal_approve(
         _open_window(access_request, now)
         access_request.auto_approved = True
     access_request.save(
-        update_fields=["status", "window_starts_at", "window_ends_at", "auto_approved"]
+        update_fields=[
+            "status",
+            "window_starts_at",
+            "window_ends_at",
+            "auto_approved",
+            "reached_customer_at",
+        ]
     )
     audit_transition(
         access_request,
