@@ -1,7 +1,6 @@
 """SPEC 8: a request reaches the customer at internal approval, and not before."""
 
 import pytest
-from django.utils import timezone
 
 from requests_app import services
 
@@ -72,8 +71,8 @@ def test_the_customer_queue_opens_on_pending_customer_approval(world, client, ma
 def test_audit_records_of_provider_internal_requests_stay_in_the_customers_log(
     world, api, provider_only
 ):
-    response = api(world.admin).get(
-        "/api/v1/audit/records/", {"request": provider_only[1].pk}
-    ).json()
+    response = (
+        api(world.admin).get("/api/v1/audit/records/", {"request": provider_only[1].pk}).json()
+    )
     operations = {row["operation"] for row in response["results"]}
     assert operations == {"RequestCreated", "RequestInternallyDenied"}
