@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -19,6 +20,7 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth-token"
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # ObtainAuthToken's own are unbounded
 
     @extend_schema(
         request=inline_serializer(

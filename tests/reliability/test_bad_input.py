@@ -27,12 +27,30 @@ def test_malformed_json_is_a_clear_400(world, api):
     assert not Ticket.objects.exists()
 
 
-def test_an_oversize_body_is_refused(world, api):
+def test_an_oversize_body_is_a_json_413(world, api):
     big = '{"tenant": "contoso", "title": "x", "description": "' + "a" * (2 * 1024 * 1024) + '"}'
     response = api(world.engineer).generic(
         "POST", "/api/v1/tickets/", big, content_type="application/json"
     )
-    assert response.status_code in (400, 413)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 1048576 bytes."}
+    assert not Ticket.objects.exists()
+
+
+def test_an_oversize_form_body_is_a_json_413_too(world, api):
+    response = api(world.engineer).post(
+        "/api/v1/tickets/", {"tenant": "contoso", "title": "x", "description": "a" * 2_000_000}
+    )
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/tickets/"])
+def test_deeply_nested_json_is_a_clear_400(world, api, path):
+    nested = "[" * 5000 + "]" * 5000
+    response = api(world.engineer).generic("POST", path, nested, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - the document is nested too deeply."}
     assert not Ticket.objects.exists()
 
 
