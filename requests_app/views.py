@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from audit_app.models import AuditRecord
@@ -181,7 +182,10 @@ def _act(request, pk, run, form_class=CommentForm):
             )
         messages.success(request, UPDATED)
         back = request.POST.get("back", "")
-        if not (back.startswith("/") and not back.startswith("//")):
+        # Browsers read "/\\evil.example" as "//evil.example": let Django's check decide.
+        if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             back = reverse("requests:detail", args=[pk])
         return redirect(back)
     context = _detail_context(request, access_request, error="Check the comment and try again.")

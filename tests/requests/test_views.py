@@ -128,3 +128,24 @@ def test_cloud_pc_pages_under_a_grant(world, client, make_request):
     assert client.get(f"/provider/cloud-pcs/{other.pk}/").status_code == 403
     assert client.post(f"/provider/cloud-pcs/{pc.pk}/restart/").status_code == 302
     assert client.get("/provider/cloud-pcs/999999/").status_code == 404
+
+
+def test_a_decision_never_redirects_off_site(world, client, make_request):
+    client.force_login(world.approver)
+    for back in ("/\\evil.example", "//evil.example", "https://evil.example/", "/\\/evil.example"):
+        access_request = make_request(stage="pending_customer")
+        response = client.post(
+            f"/requests/{access_request.pk}/decide/", {"decision": "deny", "back": back}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == f"/requests/{access_request.pk}/", back
+
+
+def test_a_decision_returns_to_the_page_it_came_from(world, client, make_request):
+    access_request = make_request(stage="pending_customer")
+    client.force_login(world.approver)
+    back = "/support/lockbox-requests/?status=all"
+    response = client.post(
+        f"/requests/{access_request.pk}/decide/", {"decision": "deny", "back": back}
+    )
+    assert response["Location"] == back
