@@ -22,7 +22,6 @@ from .common import (
     require_status,
 )
 from .notifications import notify_approvers, notify_requester
-from .webhooks import webhooks_enqueue
 
 Status = AccessRequest.Status
 
@@ -287,6 +286,7 @@ def access_request_cancel(*, actor, access_request_id, comment="", client_ip=Non
         raise NotAllowed("Only the engineer who created a request can cancel it.")
     require_status(access_request, *AccessRequest.PENDING, action="cancel")
     now = timezone.now()
+    require_not_overdue(access_request, now)
     access_request.status = Status.CANCELLED
     access_request.closed_at = now
     access_request.save(update_fields=["status", "closed_at"])
@@ -305,7 +305,7 @@ def access_request_cancel(*, actor, access_request_id, comment="", client_ip=Non
         client_ip=client_ip,
         comment=comment,
     )
-    webhooks_enqueue(access_request, "request.cancelled")
+    notify_requester(access_request, "cancelled")
     return access_request
 
 

@@ -11,6 +11,8 @@ from tenants_app.roles import Cap, can, require
 from ..models import AccessRequest, Decision, Ticket
 from ..selectors import tickets_for_user
 from .common import audit_transition, record_decision
+from .notifications import notify_requester
+from .sweeps import access_request_expire
 
 
 @transaction.atomic
@@ -35,6 +37,11 @@ def ticket_open(*, actor, tenant_slug, title, description="") -> Ticket:
 
 def _end_request(access_request: AccessRequest, *, actor, now, why: str) -> None:
     """End one request of a closing or completing ticket; the caller holds its row lock."""
+    if access_request.is_pending and access_request.expires_at <= now:
+        # Past its deadline it has already expired (the sweep just has not recorded it yet):
+        # a cancel would rewrite what happened.
+        access_request_expire(access_request_id=access_request.pk, now=now)
+        return
     if access_request.is_pending:
         access_request.status = AccessRequest.Status.CANCELLED
         operation = Operation.REQUEST_CANCELLED
@@ -53,6 +60,8 @@ def _end_request(access_request: AccessRequest, *, actor, now, why: str) -> None
     access_request.closed_at = now
     access_request.save(update_fields=["status", "window_ends_at", "closed_at"])
     audit_transition(access_request, actor=actor, operation=operation, reason=why)
+    if operation == Operation.REQUEST_CANCELLED:  # told as an explicit cancel is
+        notify_requester(access_request, "cancelled because the ticket was closed")
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit_app.models import AuditRecord
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
 from requests_app import services
-from requests_app.models import AccessRequest, Ticket
+from requests_app.models import AccessRequest, OutboxMessage, Ticket, Webhook
 from tests.conftest import operations_of
 
 
@@ -282,3 +282,45 @@ def test_closing_a_ticket_ends_windows_and_cancels_pending_requests(world, make_
     assert operations_of(pending)[-1] == "RequestCancelled"
     with pytest.raises(InvalidState):
         services.ticket_close(actor=world.engineer, ticket_id=ticket.pk)
+
+
+def test_a_cancel_after_the_pending_deadline_is_refused_before_the_sweep(world, make_request, api):
+    access_request = make_request(stage="pending_customer")
+    with time_machine.travel(access_request.expires_at + timedelta(seconds=1), tick=False):
+        with pytest.raises(InvalidState, match="expired"):
+            services.access_request_cancel(
+                actor=world.engineer, access_request_id=access_request.pk
+            )
+        response = api(world.engineer).post(f"/api/v1/requests/{access_request.pk}/cancel/")
+        assert response.status_code == 409
+    assert operations_of(access_request)[-1] == "RequestInternallyApproved"
+    assert AccessRequest.objects.get(pk=access_request.pk).status == "pending_customer"
+
+
+def test_closing_a_ticket_tells_of_each_cancelled_request_like_a_cancel_does(world, make_request):
+    Webhook.objects.create(tenant=world.contoso, url="https://hooks.example.com/in", secret="s")
+    explicit = make_request(stage="pending_customer")
+    services.access_request_cancel(actor=world.engineer, access_request_id=explicit.pk)
+    by_ticket = make_request(stage="pending_customer")
+    services.ticket_close(actor=world.manager, ticket_id=by_ticket.ticket_id)
+
+    def told(access_request):
+        return sorted(
+            (m.kind, m.payload["event"])
+            for m in OutboxMessage.objects.filter(payload__request_id=access_request.pk)
+            | OutboxMessage.objects.filter(payload__request__id=access_request.pk)
+            if m.payload["event"] == "request.cancelled"
+        )
+
+    assert told(explicit) == [("email", "request.cancelled"), ("webhook", "request.cancelled")]
+    assert told(by_ticket) == told(explicit)
+
+
+def test_closing_a_ticket_records_an_overdue_request_as_expired_not_cancelled(world, make_request):
+    access_request = make_request(stage="pending_customer")
+    with time_machine.travel(access_request.expires_at + timedelta(minutes=1), tick=False):
+        services.ticket_close(actor=world.engineer, ticket_id=access_request.ticket_id)
+    access_request.refresh_from_db()
+    assert access_request.status == "expired"
+    assert operations_of(access_request)[-1] == "RequestExpired"
+    assert Ticket.objects.get(pk=access_request.ticket_id).status == "completed"
