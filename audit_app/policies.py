@@ -3,9 +3,11 @@
 from django.db import IntegrityError, transaction
 
 from lockbox_site.errors import InvalidInput, NotFound
+from lockbox_site.ids import as_int
 from tenants_app.roles import Cap, require
 
 from .models import Operation, RecordType, RetentionPolicy
+from .refusals import actor_tenant, refusals_audited
 from .services import audit_record
 
 FIELDS = ("name", "description", "record_types", "operations", "duration", "priority")
@@ -90,6 +92,16 @@ def _save_unique(policy: RetentionPolicy, **kwargs) -> None:
         ) from None
 
 
+def _policy_of_actor(kwargs):
+    actor, policy_id = kwargs["actor"], kwargs["policy_id"]
+    if not RetentionPolicy.objects.filter(pk=as_int(policy_id), tenant_id=actor.tenant_id):
+        return None
+    return actor.tenant_id, policy_id, {}
+
+
+@refusals_audited(
+    operation=Operation.RETENTION_POLICY_CREATED, object_type="RetentionPolicy", locate=actor_tenant
+)
 @transaction.atomic
 def retention_policy_create(*, actor, data: dict, client_ip=None) -> RetentionPolicy:
     require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
@@ -116,6 +128,11 @@ def _lock_policy(actor, policy_id) -> RetentionPolicy:
         raise NotFound("No such retention policy.") from None
 
 
+@refusals_audited(
+    operation=Operation.RETENTION_POLICY_UPDATED,
+    object_type="RetentionPolicy",
+    locate=_policy_of_actor,
+)
 @transaction.atomic
 def retention_policy_update(*, actor, policy_id, data: dict, partial=False, client_ip=None):
     require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
@@ -141,6 +158,11 @@ def retention_policy_update(*, actor, policy_id, data: dict, partial=False, clie
     return policy
 
 
+@refusals_audited(
+    operation=Operation.RETENTION_POLICY_DELETED,
+    object_type="RetentionPolicy",
+    locate=_policy_of_actor,
+)
 @transaction.atomic
 def retention_policy_delete(*, actor, policy_id, client_ip=None) -> None:
     require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")

@@ -1,5 +1,8 @@
 """The one writer of audit records, and the retention-policy services."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -72,7 +75,31 @@ def audit_record(
     return record
 
 
-def audit_record_failure(**kwargs) -> AuditRecord:
-    """A refused attempt, in a transaction of its own (the refused change never happens)."""
+def audit_record_failure(**kwargs) -> AuditRecord | None:
+    """A refused attempt, in a transaction of its own (the refused change never happens).
+
+    Refusals are cheap to provoke, so the same refusal (actor, operation, object) is recorded
+    once per AUDIT_REFUSAL_QUIET_SECONDS: the log shows every kind of attempt and when it began,
+    and a loop cannot fill it. Returns None for a repeat that was not recorded.
+    """
+    quiet = timedelta(seconds=settings.AUDIT_REFUSAL_QUIET_SECONDS)
+    actor_name, _ = actor_fields(kwargs["actor"])
     with transaction.atomic():
-        return audit_record(result=Result.FAILURE, **kwargs)
+        # Under the chain head's lock concurrent repeats queue, so only the first one writes.
+        _lock_chain_head(kwargs["tenant_id"])
+        repeat = AuditRecord.objects.filter(
+            tenant_id=kwargs["tenant_id"],
+            object_id=str(kwargs.get("object_id", "")),
+            operation=str(kwargs["operation"]),
+            actor=actor_name,
+            result=Result.FAILURE,
+            created_at__gt=timezone.now() - quiet,
+        )
+        action = (kwargs.get("details") or {}).get("action")
+        if action:  # viewing and restarting the same Cloud PC are different attempts
+            repeat = repeat.filter(details__action=action)
+        repeat = repeat.exists()
+        if repeat:
+            return None
+        details = {**(kwargs.pop("details", None) or {}), "quiet_seconds": quiet.seconds}
+        return audit_record(result=Result.FAILURE, details=details, **kwargs)

@@ -219,6 +219,8 @@ LOCKBOX_OUTBOX_FLUSH_SECONDS = env_int("LOCKBOX_OUTBOX_FLUSH_SECONDS", 30, minim
 LOCKBOX_OUTBOX_GRACE_SECONDS = env_int("LOCKBOX_OUTBOX_GRACE_SECONDS", 10, minimum=0)
 AUDIT_DEFAULT_RETENTION_DAYS = env_int("AUDIT_DEFAULT_RETENTION_DAYS", 180, minimum=1)
 AUDIT_RETENTION_BATCH = env_int("AUDIT_RETENTION_BATCH", 5000, minimum=1)
+# The same refused attempt (actor, operation, object) is audited once per this many seconds.
+AUDIT_REFUSAL_QUIET_SECONDS = env_int("AUDIT_REFUSAL_QUIET_SECONDS", 300, minimum=1)
 
 # --- Celery -----------------------------------------------------------------
 CELERY_QUEUE_DIR = VAR_DIR / "celery"

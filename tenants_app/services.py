@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
+from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput
 
@@ -13,6 +14,9 @@ from .roles import Cap, require
 logger = logging.getLogger(__name__)
 
 
+@refusals_audited(
+    operation=Operation.LOCKBOX_SETTING_CHANGED, object_type="Tenant", locate=actor_tenant
+)
 @transaction.atomic
 def lockbox_setting_change(*, actor, enabled: bool, client_ip: str | None = None) -> Tenant:
     """Turn the tenant's Customer Lockbox on or off; a no-op change is not audited."""

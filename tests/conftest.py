@@ -93,10 +93,19 @@ def api():
 
 
 def operations_of(access_request) -> list[str]:
+    """The changes recorded for a request (refused attempts are in refusals_of)."""
     return list(
-        AuditRecord.objects.filter(request_id=access_request.pk)
+        AuditRecord.objects.filter(request_id=access_request.pk, result="success")
         .order_by("seq")
         .values_list("operation", flat=True)
+    )
+
+
+def refusals_of(access_request) -> list[tuple[str, str]]:
+    return list(
+        AuditRecord.objects.filter(request_id=access_request.pk, result="failure")
+        .order_by("seq")
+        .values_list("operation", "actor")
     )
 
 

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit_app.models import Operation
+from audit_app.models import Operation, RecordType
+from audit_app.refusals import refusals_audited
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
+from lockbox_site.ids import as_int
 from tenants_app.models import CloudPC
 from tenants_app.roles import Cap, can, require
 
@@ -26,22 +28,33 @@ from .notifications import notify_approvers, notify_requester
 Status = AccessRequest.Status
 
 
-def _as_int(value) -> int | None:
-    """An int, or a string of digits; anything else (bools, floats, lists) is None."""
-    if isinstance(value, bool):
+def _request_of(kwargs):
+    access_request_id = as_int(kwargs["access_request_id"])
+    tenant_id = (
+        AccessRequest.objects.filter(pk=access_request_id)
+        .values_list("tenant_id", flat=True)
+        .first()
+    )
+    if tenant_id is None:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+    return tenant_id, access_request_id, {"request_id": access_request_id}
+
+
+def _refusals_audited(operation):
+    """A refused decision is audited in the request's tenant (SPEC 4: every attempt is seen)."""
+    return refusals_audited(
+        operation=operation,
+        object_type="AccessRequest",
+        locate=_request_of,
+        record_type=RecordType.LOCKBOX,
+    )
 
 
 def _clean_duration(duration_minutes) -> int:
     if duration_minutes is None or duration_minutes == "":
         return settings.LOCKBOX_DEFAULT_ACCESS_MINUTES
     low, high = settings.LOCKBOX_MIN_ACCESS_MINUTES, settings.LOCKBOX_MAX_ACCESS_MINUTES
-    value = _as_int(duration_minutes)
+    value = as_int(duration_minutes)
     if value is None:
         raise InvalidInput("duration_minutes must be a whole number of minutes.")
     if not low <= value <= high:
@@ -52,7 +65,7 @@ def _clean_duration(duration_minutes) -> int:
 def _clean_cloud_pcs(ticket: Ticket, cloud_pc_ids) -> list[CloudPC]:
     if not isinstance(cloud_pc_ids, list | tuple) or not cloud_pc_ids:
         raise InvalidInput("Choose at least one Cloud PC.")
-    wanted = {_as_int(pk) for pk in cloud_pc_ids}
+    wanted = {as_int(pk) for pk in cloud_pc_ids}
     if None in wanted:
         raise InvalidInput("cloud_pcs must be a list of Cloud PC ids.")
     found = list(CloudPC.objects.filter(tenant_id=ticket.tenant_id, pk__in=wanted))
@@ -112,6 +125,7 @@ def _open_window(access_request: AccessRequest, now) -> None:
     access_request.window_ends_at = now + timedelta(minutes=access_request.duration_minutes)
 
 
+@_refusals_audited(Operation.REQUEST_INTERNALLY_APPROVED)
 @transaction.atomic
 def access_request_internal_approve(
     *, actor, access_request_id, comment="", client_ip=None
@@ -179,6 +193,7 @@ def access_request_internal_approve(
     return access_request
 
 
+@_refusals_audited(Operation.REQUEST_INTERNALLY_DENIED)
 @transaction.atomic
 def access_request_internal_deny(
     *, actor, access_request_id, comment="", client_ip=None
@@ -213,6 +228,7 @@ def access_request_internal_deny(
     return access_request
 
 
+@_refusals_audited(Operation.REQUEST_APPROVED)
 @transaction.atomic
 def access_request_approve(
     *, actor, access_request_id, comment="", client_ip=None
@@ -248,6 +264,7 @@ def access_request_approve(
     return access_request
 
 
+@_refusals_audited(Operation.REQUEST_DENIED)
 @transaction.atomic
 def access_request_deny(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
     comment = clean_comment(comment)
@@ -278,6 +295,7 @@ def access_request_deny(*, actor, access_request_id, comment="", client_ip=None)
     return access_request
 
 
+@_refusals_audited(Operation.REQUEST_CANCELLED)
 @transaction.atomic
 def access_request_cancel(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
     comment = clean_comment(comment)
@@ -309,6 +327,7 @@ def access_request_cancel(*, actor, access_request_id, comment="", client_ip=Non
     return access_request
 
 
+@_refusals_audited(Operation.ACCESS_REVOKED)
 @transaction.atomic
 def access_request_revoke(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
     comment = clean_comment(comment)

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
+from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, NotFound
+from lockbox_site.ids import as_int
 from tenants_app.roles import Cap, require
 
 from ..models import AccessRequest, OutboxMessage, Webhook
@@ -73,6 +75,16 @@ def _audit(webhook: Webhook, *, actor, operation, client_ip):
     )
 
 
+def _webhook_of_actor(kwargs):
+    actor, webhook_id = kwargs["actor"], as_int(kwargs["webhook_id"])
+    if not Webhook.objects.filter(pk=webhook_id, tenant_id=actor.tenant_id).exists():
+        return None
+    return actor.tenant_id, webhook_id, {}
+
+
+@refusals_audited(
+    operation=Operation.WEBHOOK_REGISTERED, object_type="Webhook", locate=actor_tenant
+)
 @transaction.atomic
 def webhook_create(*, actor, url, description="", client_ip=None) -> Webhook:
     require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
@@ -92,6 +104,9 @@ def webhook_create(*, actor, url, description="", client_ip=None) -> Webhook:
     return webhook
 
 
+@refusals_audited(
+    operation=Operation.WEBHOOK_DELETED, object_type="Webhook", locate=_webhook_of_actor
+)
 @transaction.atomic
 def webhook_delete(*, actor, webhook_id, client_ip=None) -> None:
     try:

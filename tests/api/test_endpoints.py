@@ -240,12 +240,13 @@ def test_retention_policies_over_the_api(world, api):
     assert api(world.auditor).get("/api/v1/audit/retention-policies/").json()[0]["id"] == pk
     assert api(world.auditor).delete(f"/api/v1/audit/retention-policies/{pk}/").status_code == 403
     assert admin.delete(f"/api/v1/audit/retention-policies/{pk}/").status_code == 204
-    ops = list(AuditRecord.objects.order_by("seq").values_list("operation", flat=True))
+    ops = list(AuditRecord.objects.order_by("seq").values_list("operation", "result"))
     assert ops == [
-        "RetentionPolicyCreated",
-        "RetentionPolicyUpdated",
-        "RetentionPolicyUpdated",
-        "RetentionPolicyDeleted",
+        ("RetentionPolicyCreated", "success"),
+        ("RetentionPolicyUpdated", "success"),
+        ("RetentionPolicyUpdated", "success"),
+        ("RetentionPolicyDeleted", "failure"),  # the Audit Reader's refused attempt
+        ("RetentionPolicyDeleted", "success"),
     ]
 
 

@@ -89,8 +89,13 @@ def test_every_policy_change_is_audited_and_scoped(world):
     with pytest.raises(NotAllowed):
         retention_policy_delete(actor=world.auditor, policy_id=policy.pk)
     retention_policy_delete(actor=world.admin, policy_id=policy.pk)
-    ops = list(AuditRecord.objects.order_by("seq").values_list("operation", flat=True))
-    assert ops == ["RetentionPolicyCreated", "RetentionPolicyUpdated", "RetentionPolicyDeleted"]
+    ops = list(AuditRecord.objects.order_by("seq").values_list("operation", "result"))
+    assert ops == [
+        ("RetentionPolicyCreated", "success"),
+        ("RetentionPolicyUpdated", "success"),
+        ("RetentionPolicyDeleted", "failure"),  # the Audit Reader's refused attempt
+        ("RetentionPolicyDeleted", "success"),
+    ]
     updated = AuditRecord.objects.get(operation="RetentionPolicyUpdated")
     assert (updated.details["old_value"]["duration"], updated.details["new_value"]["duration"]) == (
         "P1Y",

@@ -10,7 +10,7 @@ from audit_app.models import AuditRecord
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
 from requests_app import services
 from requests_app.models import AccessRequest, OutboxMessage, Ticket, Webhook
-from tests.conftest import operations_of
+from tests.conftest import operations_of, refusals_of
 
 
 def test_it_creates_a_pending_request_with_its_audit_record(world, make_request):
@@ -120,12 +120,12 @@ def test_it_refuses_self_approval(world, make_request, django_user_model):
         )
     assert AccessRequest.objects.get(pk=access_request.pk).status == "pending_internal"
     assert operations_of(access_request) == ["RequestCreated"]
+    assert refusals_of(access_request) == [("RequestInternallyApproved", world.manager.username)]
 
 
 @pytest.mark.parametrize(
     ("stage", "who", "service"),
     [
-        ("pending_internal", "approver", "access_request_internal_approve"),
         ("pending_internal", "engineer", "access_request_internal_approve"),
         ("pending_customer", "manager", "access_request_approve"),
         ("pending_customer", "engineer", "access_request_deny"),
@@ -136,10 +136,13 @@ def test_it_refuses_self_approval(world, make_request, django_user_model):
 def test_it_refuses_the_wrong_role(world, make_request, stage, who, service):
     access_request = make_request(stage=stage)
     before = operations_of(access_request)
-    with pytest.raises((NotAllowed, NotFound)):
-        getattr(services, service)(actor=getattr(world, who), access_request_id=access_request.pk)
+    actor = getattr(world, who)
+    with pytest.raises(NotAllowed):
+        getattr(services, service)(actor=actor, access_request_id=access_request.pk)
     assert AccessRequest.objects.get(pk=access_request.pk).status == stage
     assert operations_of(access_request) == before
+    # The attempt itself is in the customer's log, as a failure.
+    assert [actor_name for _, actor_name in refusals_of(access_request)] == [actor.username]
 
 
 def test_it_refuses_an_audit_reader_and_hides_requests_from_it(world, make_request):

@@ -118,9 +118,10 @@ def test_only_the_global_admin_manages_webhooks_and_it_is_audited(world, receive
     with pytest.raises(NotFound):
         services.webhook_delete(actor=world.northwind_admin, webhook_id=webhook.pk)
     services.webhook_delete(actor=world.admin, webhook_id=webhook.pk)
-    assert list(AuditRecord.objects.order_by("seq").values_list("operation", flat=True)) == [
-        "WebhookRegistered",
-        "WebhookDeleted",
+    assert list(AuditRecord.objects.order_by("seq").values_list("operation", "result")) == [
+        ("WebhookRegistered", "failure"),  # the approver's refused attempt
+        ("WebhookRegistered", "success"),
+        ("WebhookDeleted", "success"),
     ]
 
 

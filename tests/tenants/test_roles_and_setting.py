@@ -77,7 +77,15 @@ def test_only_the_global_admin_changes_the_setting(world):
     for user in (world.approver, world.auditor, world.engineer):
         with pytest.raises(NotAllowed):
             lockbox_setting_change(actor=user, enabled=False)
-    assert not AuditRecord.objects.exists()
+    world.contoso.refresh_from_db()
+    assert world.contoso.lockbox_enabled is True
+    # Each refused attempt is recorded as a failure, in the actor's tenant; no change is.
+    records = AuditRecord.objects.order_by("id").values_list("tenant__slug", "actor", "result")
+    assert list(records) == [
+        ("contoso", "approver@contoso.example", "failure"),
+        ("contoso", "auditor@contoso.example", "failure"),
+        ("provider-support", "engineer@provider.example", "failure"),
+    ]
 
 
 def test_lockbox_cannot_be_turned_on_without_the_plan(world):
