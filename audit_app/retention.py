@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -59,14 +61,20 @@ def _expired_filter(tenant: Tenant, policies: list[RetentionPolicy], now) -> Q |
     by_days: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for record_type, operation in candidates:
         by_days[retention_days(policies, record_type, operation)][record_type].append(operation)
-    expired = None
-    for days, operations_by_type in sorted(by_days.items()):
-        pairs = Q()
-        for record_type, operations in sorted(operations_by_type.items()):
-            pairs |= Q(record_type=record_type, operation__in=sorted(operations))
-        term = Q(created_at__lt=now - timedelta(days=days)) & pairs
-        expired = term if expired is None else expired | term
-    return expired
+    # Built from non-empty terms only: Django drops an empty Q() from an OR, which is how the
+    # old filter lost its catch-all policies.
+    terms = [
+        Q(created_at__lt=now - timedelta(days=days))
+        & reduce(
+            or_,
+            (
+                Q(record_type=record_type, operation__in=sorted(operations))
+                for record_type, operations in sorted(operations_by_type.items())
+            ),
+        )
+        for days, operations_by_type in sorted(by_days.items())
+    ]
+    return reduce(or_, terms) if terms else None
 
 
 def _contiguous_runs(rows: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
