@@ -4,12 +4,15 @@ from django.db import IntegrityError, transaction
 
 from lockbox_site.errors import InvalidInput, NotFound
 from lockbox_site.ids import as_int
+from tenants_app.models import Tenant
 from tenants_app.roles import Cap, require
 
 from .models import Operation, RecordType, RetentionPolicy
 from .refusals import actor_tenant, refusals_audited
 from .services import audit_record
 
+# As many as Microsoft Purview allows a tenant.
+MAX_POLICIES_PER_TENANT = 50
 FIELDS = ("name", "description", "record_types", "operations", "duration", "priority")
 
 
@@ -106,6 +109,13 @@ def _policy_of_actor(kwargs):
 def retention_policy_create(*, actor, data: dict, client_ip=None) -> RetentionPolicy:
     require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
     clean = _clean(data)
+    # The tenant's row lock serialises its creates, so two at once cannot both see 49 and make
+    # 51 (on SQLite the IMMEDIATE transaction already holds the database's write lock).
+    Tenant.objects.select_for_update().only("pk").get(pk=actor.tenant_id)
+    if RetentionPolicy.objects.filter(tenant_id=actor.tenant_id).count() >= MAX_POLICIES_PER_TENANT:
+        raise InvalidInput(
+            f"A tenant can have at most {MAX_POLICIES_PER_TENANT} retention policies."
+        )
     _check_unique(actor.tenant_id, clean)
     policy = RetentionPolicy(tenant_id=actor.tenant_id, **clean)
     _save_unique(policy)

@@ -1,6 +1,18 @@
-"""Retention: which policy keeps a record, and the job that deletes expired records."""
+"""Retention: the one precedence rule (SPEC section 4) and the job that deletes by it.
 
+The job never builds its filter from the policies directly. It asks `retention_days` - the one
+rule - for each (record type, operation) pair the tenant's expirable records actually hold,
+groups the pairs by the cutoff they get, and deletes with one filter per cutoff. The filter's
+size depends on the pairs present (a few dozen at most), never on the number of policies.
+"""
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -10,6 +22,7 @@ from django.utils import timezone
 from tenants_app.models import Tenant
 
 from .models import (
+    AuditChainHead,
     AuditPrunedRange,
     AuditRecord,
     Operation,
@@ -19,41 +32,49 @@ from .models import (
 from .services import audit_record
 
 
-def policy_for(policies: list[RetentionPolicy], record_type: str, operation: str):
-    """The highest-priority (lowest number) policy that matches, or None for the default."""
+def retention_days(policies: Iterable[RetentionPolicy], record_type: str, operation: str) -> int:
+    """How long a record of this type and operation is kept (SPEC section 4).
+
+    The highest-priority (lowest number) policy that matches decides; a policy with no record
+    types matches every type and one with no operations matches every operation. A record no
+    policy matches is kept for AUDIT_DEFAULT_RETENTION_DAYS.
+    """
     for policy in sorted(policies, key=lambda p: p.priority):
         if policy.record_types and record_type not in policy.record_types:
             continue
         if policy.operations and operation not in policy.operations:
             continue
-        return policy
-    return None
+        return policy.days
+    return settings.AUDIT_DEFAULT_RETENTION_DAYS
 
 
-def retention_days(policies, record_type: str, operation: str) -> int:
-    policy = policy_for(policies, record_type, operation)
-    return policy.days if policy else settings.AUDIT_DEFAULT_RETENTION_DAYS
-
-
-def _expired_filter(policies: list[RetentionPolicy], now) -> Q:
-    """One Q that is true for exactly the records whose applicable retention has passed.
-
-    Policies are walked by priority; each one claims the records it matches that no
-    higher-priority policy claimed, so every (type, operation) pair gets one cutoff.
-    """
-    expired = Q(pk__in=[])
-    claimed = Q(pk__in=[])
-    for policy in sorted(policies, key=lambda p: p.priority):
-        match = Q()
-        if policy.record_types:
-            match &= Q(record_type__in=policy.record_types)
-        if policy.operations:
-            match &= Q(operation__in=policy.operations)
-        cutoff = now - timedelta(days=policy.days)
-        expired |= match & ~claimed & Q(created_at__lt=cutoff)
-        claimed |= match
-    default_cutoff = now - timedelta(days=settings.AUDIT_DEFAULT_RETENTION_DAYS)
-    return expired | (~claimed & Q(created_at__lt=default_cutoff))
+def _expired_filter(tenant: Tenant, policies: list[RetentionPolicy], now) -> Q | None:
+    """A filter true for exactly the tenant's records whose retention has passed, or None."""
+    shortest = min([settings.AUDIT_DEFAULT_RETENTION_DAYS, *(p.days for p in policies)])
+    # Only records older than the shortest duration can have expired; their pairs are few.
+    candidates = (
+        AuditRecord.objects.filter(tenant=tenant, created_at__lt=now - timedelta(days=shortest))
+        .order_by()
+        .values_list("record_type", "operation")
+        .distinct()
+    )
+    by_days: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for record_type, operation in candidates:
+        by_days[retention_days(policies, record_type, operation)][record_type].append(operation)
+    # Built from non-empty terms only: Django drops an empty Q() from an OR, which is how the
+    # old filter lost its catch-all policies.
+    terms = [
+        Q(created_at__lt=now - timedelta(days=days))
+        & reduce(
+            or_,
+            (
+                Q(record_type=record_type, operation__in=sorted(operations))
+                for record_type, operations in sorted(operations_by_type.items())
+            ),
+        )
+        for days, operations_by_type in sorted(by_days.items())
+    ]
+    return reduce(or_, terms) if terms else None
 
 
 def _contiguous_runs(rows: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -75,15 +96,32 @@ def _allow_delete() -> None:
             cursor.execute("SET LOCAL lockbox.audit_retention = 'on'")
 
 
-def tenant_prune(*, tenant: Tenant, now=None, batch_size: int | None = None) -> int:
-    """Delete a tenant's expired records in short batches; returns how many were deleted."""
-    now = now or timezone.now()
-    batch_size = batch_size or settings.AUDIT_RETENTION_BATCH
+@dataclass(frozen=True)
+class PruneResult:
+    deleted: int
+    finished: bool  # False when the time budget ran out first; the next run goes on
+
+
+def tenant_prune(
+    *, tenant: Tenant, now, batch_size: int, max_seconds: float | None = None
+) -> PruneResult:
+    """Delete a tenant's expired records in short batches, each its own transaction."""
     policies = list(RetentionPolicy.objects.filter(tenant=tenant))
-    expired = AuditRecord.objects.filter(tenant=tenant).filter(_expired_filter(policies, now))
+    expired = _expired_filter(tenant, policies, now)
+    if expired is None:
+        return PruneResult(0, True)
+    batch = (
+        AuditRecord.objects.filter(tenant=tenant)
+        .filter(expired)
+        .order_by("seq")
+        .values("pk")[:batch_size]
+    )
+    ids_sql, ids_params = batch.query.sql_with_params()
+    started = time.monotonic()
     deleted = 0
-    ids_sql, ids_params = expired.order_by("seq").values("pk")[:batch_size].query.sql_with_params()
     while True:
+        if max_seconds is not None and deleted and time.monotonic() - started >= max_seconds:
+            return PruneResult(deleted, False)
         # One statement per batch, each batch its own short transaction: writers wait at most
         # one batch. RETURNING gives the chain positions the pruned ranges need.
         with transaction.atomic():
@@ -95,34 +133,52 @@ def tenant_prune(*, tenant: Tenant, now=None, batch_size: int | None = None) -> 
                 )
                 rows = sorted(cursor.fetchall())
             if not rows:
-                break
+                return PruneResult(deleted, True)
             AuditPrunedRange.objects.bulk_create(
                 AuditPrunedRange(tenant=tenant, first_seq=a, last_seq=b, last_hash=h)
                 for a, b, h in _contiguous_runs(rows)
             )
             deleted += len(rows)
-    return deleted
 
 
-def audit_records_prune(*, now=None, batch_size: int | None = None) -> dict[str, int]:
-    """Apply retention to every tenant that has records; one RetentionApplied record each."""
+def tenant_retention_apply(
+    *, tenant_id: int, now=None, batch_size: int | None = None, max_seconds: float | None = None
+) -> int:
+    """One tenant's retention run: delete what has expired, then one RetentionApplied record."""
+    now = now or timezone.now()
+    tenant = Tenant.objects.get(pk=tenant_id)
+    result = tenant_prune(
+        tenant=tenant,
+        now=now,
+        batch_size=batch_size or settings.AUDIT_RETENTION_BATCH,
+        max_seconds=max_seconds,
+    )
+    details = {"deleted": result.deleted, "run_at": now.isoformat()}
+    if not result.finished:
+        details["finished"] = False
+    with transaction.atomic():
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=None,
+            record_type=RecordType.SETTINGS,
+            operation=Operation.RETENTION_APPLIED,
+            object_type="AuditLog",
+            object_id=tenant.slug,
+            details=details,
+        )
+    return result.deleted
+
+
+def retention_tenant_ids() -> list[int]:
+    """The tenants that have an audit log (a chain head): one retention run each."""
+    # One row per tenant, where DISTINCT over the records would read the whole log.
+    return list(AuditChainHead.objects.order_by("tenant_id").values_list("tenant_id", flat=True))
+
+
+def audit_records_prune(*, now=None) -> dict[str, int]:
+    """Every tenant's retention run, one after another (manage.py apply_retention)."""
     now = now or timezone.now()
     counts = {}
-    tenant_ids = AuditRecord.objects.values_list("tenant_id", flat=True).distinct()
-    for tenant in Tenant.objects.filter(pk__in=list(tenant_ids)).order_by("pk"):
-        deleted = tenant_prune(tenant=tenant, now=now, batch_size=batch_size)
-        with transaction.atomic():
-            audit_record(
-                tenant_id=tenant.pk,
-                actor=None,
-                record_type=RecordType.SETTINGS,
-                operation=Operation.RETENTION_APPLIED,
-                object_type="AuditLog",
-                object_id=tenant.slug,
-                details={"deleted": deleted, "run_at": now.isoformat()},
-            )
-        counts[tenant.slug] = deleted
+    for tenant in Tenant.objects.filter(pk__in=retention_tenant_ids()).order_by("pk"):
+        counts[tenant.slug] = tenant_retention_apply(tenant_id=tenant.pk, now=now)
     return counts
-
-
-__all__ = ["audit_records_prune", "policy_for", "retention_days", "tenant_prune"]

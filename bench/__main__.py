@@ -157,6 +157,9 @@ def main():
     export_tenant = data.tenants(101)[-1]
     data.audit_records([export_tenant], scaled(1_000_000, 10_000), seed=9)
     results["7_export_memory"] = cases.export_memory(cases._admin_of(export_tenant).username)
+    pair = data.tenants(103)[-2:]
+    results["8_retention_policies"] = cases.retention_policy_count(pair, scaled(200_000, 10_000))
+    print("8 done", flush=True)
     results["seconds"] = round(time.perf_counter() - started)
     OUT.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print_table(results)
@@ -220,6 +223,13 @@ def print_table(r):
             f"baseline {r['7_export_memory']['baseline_mb']} MB",
             f"{r['7_export_memory']['rows']} rows",
             "< 150 MB",
+        ),
+        (
+            "8 retention, 50 vs 1 policy",
+            f"{r['8_retention_policies']['50_policies']['seconds']} s",
+            f"1 policy {r['8_retention_policies']['1_policy']['seconds']} s",
+            f"{r['8_retention_policies']['ratio']}x",
+            "about 1x",
         ),
     ]
     widths = [max(len(str(row[i])) for row in rows) for i in range(5)]

@@ -361,3 +361,48 @@ def make_pending(world, count):
         [through(accessrequest_id=r.pk, cloudpc_id=world["pc"].pk) for r in created]
     )
     return [r.pk for r in created]
+
+
+def retention_policy_count(pair, records_each):
+    """8. One tenant's retention run with 50 policies against the same run with 1 policy.
+
+    Both tenants hold the same generated log and end up with the same cutoffs: a catch-all
+    180-day policy, and for the second tenant 49 more, higher-priority policies for operations
+    the log does not hold. The ratio shows whether the run grows with the number of policies.
+    """
+    from audit_app.models import Operation, RecordType, RetentionPolicy
+    from audit_app.retention import tenant_retention_apply
+
+    one, fifty = pair
+    data.audit_records([one], records_each, seed=11)
+    data.audit_records([fifty], records_each, seed=11)
+    absent = [op for op in Operation.values if op not in data.OPERATIONS]
+    narrow = [(RecordType.values[n % 3], absent[n % len(absent)]) for n in range(49)]
+    RetentionPolicy.objects.bulk_create(
+        [
+            RetentionPolicy(
+                tenant=fifty,
+                name=f"narrow {n}",
+                record_types=[record_type],
+                operations=[operation],
+                duration=RetentionPolicy.Duration.values[n % 7],
+                priority=n + 1,
+            )
+            for n, (record_type, operation) in enumerate(narrow)
+        ]
+        + [
+            RetentionPolicy(tenant=tenant, name="all", duration="P180D", priority=100)
+            for tenant in (one, fifty)
+        ]
+    )
+    results = {}
+    for label, tenant in (("1_policy", one), ("50_policies", fifty)):
+        start = time.perf_counter()
+        deleted = tenant_retention_apply(tenant_id=tenant.pk, now=data.NOW)
+        results[label] = {
+            "policies": RetentionPolicy.objects.filter(tenant=tenant).count(),
+            "deleted": deleted,
+            "seconds": round(time.perf_counter() - start, 2),
+        }
+    results["ratio"] = round(results["50_policies"]["seconds"] / results["1_policy"]["seconds"], 2)
+    return results

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from audit_app.integrity import verify_tenant
-from audit_app.models import AuditRecord
+from audit_app.models import AuditPrunedRange, AuditRecord
 from audit_app.retention import audit_records_prune
 
 
@@ -41,6 +41,42 @@ def test_a_raw_delete_outside_retention_is_refused_or_detected(world, write_reco
         # SQLite has no session flag to tell retention from an intruder; the chain tells.
         _raw(delete, [records[0].pk])
         assert verify_tenant(world.contoso)[1].problem == "records missing"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "audit_app_auditrecord",
+        "audit_app_auditprunedrange",
+        "audit_app_auditchainhead",
+        "tenants_app_tenant",  # CASCADE would reach the audit tables
+    ],
+)
+def test_truncate_of_the_audit_tables_is_refused_on_postgresql(world, write_record, days, table):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE; there the hash chain detects a wiped log")
+    import time_machine
+
+    from audit_app.policies import retention_policy_create
+
+    retention_policy_create(
+        actor=world.admin,
+        data={"name": "short", "priority": 1, "duration": "P90D", "operations": ["OperatorAction"]},
+    )
+    write_record(world.contoso, at=days(0))
+    write_record(world.contoso, at=days(1), operation="RequestCreated")
+    with time_machine.travel(days(100), tick=False):
+        audit_records_prune()  # leaves a pruned range behind
+    counts = (AuditRecord.objects.count(), AuditPrunedRange.objects.count())
+    assert counts == (3, 1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        # The test settings turn this flag on so that Django's flush may TRUNCATE between
+        # transactional tests; production never sets it.
+        _raw("SET LOCAL lockbox.allow_truncate = 'off'")
+        _raw("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending deferred FK checks
+        _raw(f"TRUNCATE {table} CASCADE")
+    assert (AuditRecord.objects.count(), AuditPrunedRange.objects.count()) == counts
+    assert verify_tenant(world.contoso)[1] is None
 
 
 def test_verify_audit_says_intact(world, write_record, capsys):

@@ -1,10 +1,12 @@
-"""Retention policies: validation, precedence, every change audited, and the retention job."""
+"""Retention policies: validation, at most 50 per tenant, every change audited.
 
-from datetime import timedelta
+What the policies make the retention job keep is tested on the job itself: test_retention_job.py.
+"""
+
+import threading
 
 import pytest
-import time_machine
-from django.core.management import call_command
+from django.db import connection
 
 from audit_app.models import AuditRecord, RetentionPolicy
 from audit_app.policies import (
@@ -12,35 +14,13 @@ from audit_app.policies import (
     retention_policy_delete,
     retention_policy_update,
 )
-from audit_app.retention import audit_records_prune, retention_days
 from lockbox_site.errors import InvalidInput, NotAllowed, NotFound
-from tests.audit.conftest import T0
 
 
 def _policy(user, **data):
     return retention_policy_create(
         actor=user, data={"name": f"p{data['priority']}", "duration": "P1Y", **data}
     )
-
-
-def test_precedence_priority_then_type_then_operation_then_default(world):
-    policies = [
-        _policy(world.admin, priority=5, operations=["OperatorAction"], duration="P90D"),
-        _policy(
-            world.admin, priority=10, record_types=["Windows365CustomerLockbox"], duration="P7Y"
-        ),
-        _policy(
-            world.admin,
-            priority=20,
-            record_types=["CustomerLockboxSettings"],
-            operations=["RetentionApplied"],
-            duration="P3Y",
-        ),
-    ]
-    assert retention_days(policies, "Windows365CustomerLockbox", "OperatorAction") == 90
-    assert retention_days(policies, "Windows365CustomerLockbox", "RequestApproved") == 2557
-    assert retention_days(policies, "CustomerLockboxSettings", "RetentionApplied") == 1095
-    assert retention_days(policies, "CustomerLockboxSettings", "LockboxSettingChanged") == 180
 
 
 @pytest.mark.parametrize(
@@ -103,36 +83,73 @@ def test_every_policy_change_is_audited_and_scoped(world):
     )
 
 
-def test_the_retention_job_deletes_expired_records_and_counts_them(
-    world, write_record, days, capsys
-):
-    _policy(world.admin, priority=1, operations=["OperatorAction"], duration="P90D")
-    write_record(world.contoso, at=days(0))  # OperatorAction, 90 days
-    write_record(world.contoso, at=days(0), operation="RequestCreated")  # default 180 days
-    write_record(world.contoso, at=days(100))  # OperatorAction, still kept
-    write_record(world.northwind, at=days(0))  # default 180 days for Northwind
-    policy_records = AuditRecord.objects.filter(operation="RetentionPolicyCreated").count()
-    with time_machine.travel(days(95), tick=False):
-        assert audit_records_prune() == {"contoso": 1, "northwind": 0}
-    with time_machine.travel(days(181), tick=False):
-        call_command("apply_retention")
-    assert "contoso: deleted 1 record(s)" in capsys.readouterr().out
-    remaining = AuditRecord.objects.filter(tenant=world.contoso).exclude(
-        operation__in=["RetentionApplied", "RetentionPolicyCreated"]
-    )
-    assert remaining.count() == 1
-    applied = AuditRecord.objects.filter(
-        tenant=world.contoso, operation="RetentionApplied"
-    ).order_by("seq")
-    assert [r.details["deleted"] for r in applied] == [1, 1]
-    assert (
-        AuditRecord.objects.filter(tenant=world.northwind, operation="OperatorAction").count() == 0
-    )
-    assert policy_records == 1
+POLICIES_URL = "/api/v1/audit/retention-policies/"
 
 
-def test_retention_works_in_bounded_batches(world, write_record, days):
-    for n in range(7):
-        write_record(world.contoso, at=days(n))
-    with time_machine.travel(T0 + timedelta(days=400), tick=False):
-        assert audit_records_prune(batch_size=2)["contoso"] == 7
+def _fill(user, count):
+    for priority in range(1, count + 1):
+        _policy(user, priority=priority)
+
+
+def test_the_51st_retention_policy_is_refused_over_the_api(world, api):
+    _fill(world.admin, 50)
+    records = AuditRecord.objects.count()
+    response = api(world.admin).post(
+        POLICIES_URL, {"name": "one too many", "duration": "P1Y", "priority": 51}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "A tenant can have at most 50 retention policies."
+    assert RetentionPolicy.objects.filter(tenant=world.contoso).count() == 50
+    assert AuditRecord.objects.count() == records  # nothing half-written
+    # Another tenant's policies do not count, and deleting one makes room again.
+    other = api(world.northwind_admin).post(
+        POLICIES_URL, {"name": "first", "duration": "P1Y", "priority": 51}, format="json"
+    )
+    assert other.status_code == 201
+    first = RetentionPolicy.objects.get(tenant=world.contoso, priority=1)
+    assert api(world.admin).delete(f"{POLICIES_URL}{first.pk}/").status_code == 204
+    again = api(world.admin).post(
+        POLICIES_URL, {"name": "one too many", "duration": "P1Y", "priority": 51}, format="json"
+    )
+    assert again.status_code == 201
+
+
+def test_the_51st_retention_policy_is_refused_on_the_web_form(world, client):
+    _fill(world.admin, 50)
+    client.force_login(world.admin)
+    response = client.post(
+        "/audit/retention-policies/new/",
+        {"name": "one too many", "duration": "P1Y", "priority": 51},
+    )
+    assert response.status_code == 400
+    assert "A tenant can have at most 50 retention policies." in response.content.decode()
+    assert RetentionPolicy.objects.filter(tenant=world.contoso).count() == 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_cannot_make_51_policies(world, api):
+    _fill(world.admin, 48)
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def create(n):
+        try:
+            barrier.wait()
+            response = api(world.admin).post(
+                POLICIES_URL,
+                {"name": f"racer {n}", "duration": "P1Y", "priority": 100 + n},
+                format="json",
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 201, 400, 400]
+    assert RetentionPolicy.objects.filter(tenant=world.contoso).count() == 50
+    created = AuditRecord.objects.filter(operation="RetentionPolicyCreated", tenant=world.contoso)
+    assert created.count() == 50
