@@ -131,8 +131,9 @@ def user_roles_set(
             details={"user": user.username, "role": role},
             client_ip=client_ip,
         )
-    # The one place where a user's roles change: when `wanted` is empty (the user lost every
-    # role), SPEC section 8 revokes all of the user's API tokens, in this transaction.
+    # SPEC section 8's token revocation belongs here, the one place roles change: when this
+    # change leaves the user with no role at all, revoke every API token of the user in this
+    # transaction (to be wired with the knox tokens; not done on this branch).
     actor.__dict__.pop("_lockbox_groups", None)  # the actor may be this user
     return user
 
