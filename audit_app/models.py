@@ -29,6 +29,10 @@ class Operation(models.TextChoices):
     WEBHOOK_REGISTERED = "WebhookRegistered"
     WEBHOOK_DELETED = "WebhookDeleted"
     SIGN_IN_FAILED = "SignInFailed"
+    SIGN_IN_UNLOCKED = "SignInUnlocked"
+    ROLE_ASSIGNED = "RoleAssigned"
+    ROLE_REMOVED = "RoleRemoved"
+    TENANT_PLAN_CHANGED = "TenantPlanChanged"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from audit_app.apis import AuditRecordViewSet, RetentionPolicyViewSet
 from requests_app.apis import AccessRequestViewSet, CloudPCViewSet, TicketViewSet, WebhookViewSet
 from tenants_app.apis import LockboxSettingView, MeView, TokenView
+from tenants_app.user_apis import UserViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -12,6 +13,7 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("requests", AccessRequestViewSet, basename="access-request")
 router.register("cloud-pcs", CloudPCViewSet, basename="cloud-pc")
 router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("users", UserViewSet, basename="user")
 router.register("audit/records", AuditRecordViewSet, basename="audit-record")
 router.register("audit/retention-policies", RetentionPolicyViewSet, basename="retention-policy")
 

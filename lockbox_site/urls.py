@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from requests_app import webhook_views
 from requests_app.urls import cloud_pc_patterns, ticket_patterns
+from tenants_app import role_views
 from tenants_app import views as tenant_views
 
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
         tenant_views.lockbox_settings,
         name="lockbox_settings",
     ),
+    path("settings/roles/", role_views.roles, name="roles"),
+    path("settings/roles/<int:pk>/", role_views.user_roles_save, name="user_roles_save"),
+    path("settings/roles/<int:pk>/unlock/", role_views.user_unlock_view, name="user_unlock"),
     path("settings/webhooks/", webhook_views.webhooks, name="webhooks"),
     path("settings/webhooks/<int:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
     path("", include("requests_app.urls")),

@@ -8,10 +8,11 @@ from .services import sweep
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdmin):
+    """Engineers open and close tickets through the services; a ticket's tenant never changes."""
+
     list_display = ["id", "title", "tenant", "created_by", "status", "created_at"]
     list_filter = ["status", "tenant"]
-    readonly_fields = ["status", "closed_at"]
 
 
 class DecisionInline(admin.TabularInline):
@@ -39,6 +40,9 @@ class AccessRequestAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     @admin.action(description="Run the expiry sweep now")
     def run_sweep(self, request, queryset):
         try:
@@ -50,28 +54,20 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Deleting a message would drop an approver's e-mail or a customer's webhook unseen."""
+
     list_display = ["id", "kind", "tenant", "created_at", "sent_at", "attempts"]
     list_filter = ["kind", "sent_at"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
-    """Registration goes through the audited Webhooks page; here staff can only look."""
+class WebhookAdmin(ReadOnlyAdmin):
+    """Registration and deletion go through the audited Webhooks page; here staff only look."""
 
     list_display = ["url", "tenant", "created_at", "created_by"]
     list_filter = ["tenant"]
     exclude = ["secret"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Decision)

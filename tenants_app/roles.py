@@ -23,6 +23,7 @@ class Cap(StrEnum):
     MANAGE_RETENTION = "manage_retention"
     VIEW_CLOUD_PCS = "view_cloud_pcs"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    MANAGE_ROLES = "manage_roles"
     OPEN_TICKETS = "open_tickets"
     REQUEST_ACCESS = "request_access"
     DECIDE_INTERNALLY = "decide_internally"
@@ -40,11 +41,17 @@ CAPABILITIES: dict[Cap, tuple[str, frozenset[str]]] = {
     Cap.MANAGE_RETENTION: (_CUSTOMER, frozenset({GLOBAL_ADMIN})),
     Cap.VIEW_CLOUD_PCS: (_CUSTOMER, frozenset({GLOBAL_ADMIN})),
     Cap.MANAGE_WEBHOOKS: (_CUSTOMER, frozenset({GLOBAL_ADMIN})),
+    Cap.MANAGE_ROLES: (_CUSTOMER, frozenset({GLOBAL_ADMIN})),
     Cap.OPEN_TICKETS: (_PROVIDER, frozenset({SUPPORT_ENGINEER})),
     Cap.REQUEST_ACCESS: (_PROVIDER, frozenset({SUPPORT_ENGINEER})),
     Cap.DECIDE_INTERNALLY: (_PROVIDER, frozenset({SUPPORT_MANAGER})),
     Cap.CLOSE_ANY_TICKET: (_PROVIDER, frozenset({SUPPORT_MANAGER})),
 }
+
+
+def roles_of_kind(kind: str) -> tuple[str, ...]:
+    """The groups that are roles in a tenant of this kind (SPEC section 1)."""
+    return CUSTOMER_GROUPS if kind == _CUSTOMER else PROVIDER_GROUPS
 
 
 def group_names(user) -> frozenset[str]:
@@ -75,3 +82,14 @@ def is_provider(user) -> bool:
 def require(user, cap: Cap, message: str | None = None) -> None:
     if not can(user, cap):
         raise NotAllowed(message or "You do not have permission to perform this action.")
+
+
+def require_staff(user, permission: str) -> None:
+    """Provider staff in the Django admin: active, staff, and holding the model permission."""
+    if not (
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.is_staff
+        and user.has_perm(permission)
+    ):
+        raise NotAllowed("Only staff with permission to change this may do it in the admin.")

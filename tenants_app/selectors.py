@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
-from .models import CloudPC, Tenant
-from .roles import Cap, can
+from .models import CloudPC, Tenant, User
+from .roles import Cap, can, require
 
 
 def customer_tenants() -> QuerySet[Tenant]:
@@ -13,3 +13,13 @@ def cloud_pcs_for_customer(user) -> QuerySet[CloudPC]:
     if not can(user, Cap.VIEW_CLOUD_PCS):
         return CloudPC.objects.none()
     return CloudPC.objects.filter(tenant_id=user.tenant_id)
+
+
+def tenant_users(user) -> QuerySet[User]:
+    """The users of a Global Administrator's own tenant, with their roles (403 for anyone else)."""
+    require(user, Cap.MANAGE_ROLES, "Only a Global Administrator can manage roles.")
+    return (
+        User.objects.filter(tenant_id=user.tenant_id)
+        .prefetch_related("groups")
+        .order_by("username", "id")
+    )

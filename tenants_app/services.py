@@ -6,10 +6,10 @@ from django.utils import timezone
 from audit_app.models import Operation, RecordType
 from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
-from lockbox_site.errors import InvalidInput
+from lockbox_site.errors import InvalidInput, NotFound
 
 from .models import Tenant, User
-from .roles import Cap, require
+from .roles import Cap, require, require_staff
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,46 @@ def lockbox_setting_change(*, actor, enabled: bool, client_ip: str | None = None
             "setting": "Require approval for all data access requests",
             "old_value": old,
             "new_value": enabled,
+        },
+        client_ip=client_ip,
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_plan_change(
+    *, actor, tenant_id, plan: str, compliance_addon: bool, client_ip: str | None = None
+) -> Tenant:
+    """Provider staff change a tenant's plan or add-on (the admin); audited in that tenant.
+
+    The Lockbox setting is left as it is: a downgrade must not quietly drop a customer's
+    protection, and the record says whether Customer Lockbox is still available.
+    """
+    require_staff(actor, "tenants_app.change_tenant")
+    plan = (plan or "").strip()
+    if len(plan) > Tenant._meta.get_field("plan").max_length:
+        raise InvalidInput("The plan name is too long.", {"plan": ["Too long."]})
+    try:
+        tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
+    except (Tenant.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such tenant.") from None
+    old = {"plan": tenant.plan, "compliance_addon": tenant.compliance_addon}
+    new = {"plan": plan, "compliance_addon": bool(compliance_addon)}
+    if old == new:
+        return tenant
+    tenant.plan, tenant.compliance_addon = new["plan"], new["compliance_addon"]
+    tenant.save(update_fields=["plan", "compliance_addon"])
+    audit_record(
+        tenant_id=tenant.pk,
+        actor=actor,
+        record_type=RecordType.SETTINGS,
+        operation=Operation.TENANT_PLAN_CHANGED,
+        object_type="Tenant",
+        object_id=tenant.slug,
+        details={
+            "old_value": old,
+            "new_value": new,
+            "lockbox_available": tenant.lockbox_available,
         },
         client_ip=client_ip,
     )

@@ -37,6 +37,7 @@ def test_each_group_gives_exactly_its_capabilities(world):
         Cap.MANAGE_RETENTION,
         Cap.VIEW_CLOUD_PCS,
         Cap.MANAGE_WEBHOOKS,
+        Cap.MANAGE_ROLES,
     }
     assert capabilities(world.approver) == {Cap.VIEW_REQUESTS, Cap.DECIDE_REQUESTS}
     assert capabilities(world.auditor) == {Cap.SEARCH_AUDIT}

@@ -36,7 +36,7 @@ def test_sign_in_does_not_redirect_off_site(world, client):
 
 
 NAV = {
-    "admin": ["Org settings", "Customer Lockbox Requests", "Audit retention policies"],
+    "admin": ["Org settings", "Roles", "Customer Lockbox Requests", "Audit retention policies"],
     "approver": ["Customer Lockbox Requests"],
     "auditor": ["Audit retention policies"],
     "engineer": ["Support tickets", "Request access", "My requests"],
