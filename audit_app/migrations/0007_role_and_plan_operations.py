@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit_app', '0005_statement_level_guard'),
+        ('audit_app', '0006_refuse_truncate'),
     ]
 
     operations = [
