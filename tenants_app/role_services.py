@@ -14,14 +14,30 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit_app.models import Operation, RecordType
+from audit_app.refusals import refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
+from lockbox_site.ids import as_int
 
 from .lockouts import failed_sign_in_addresses, failed_sign_ins_clear
 from .models import Tenant, User
 from .roles import ALL_GROUPS, GLOBAL_ADMIN, Cap, require, require_staff, roles_of_kind
 
 STAFF_PERMISSION = "tenants_app.change_user"
+
+
+def _user_of_actor(kwargs):
+    """Where a refused roles change or unlock is audited: the named user's tenant, if the
+    actor's own (a made-up or another tenant's id writes nothing)."""
+    actor = kwargs["actor"]
+    username = (
+        User.objects.filter(pk=as_int(kwargs["user_id"]), tenant_id=actor.tenant_id)
+        .values_list("username", flat=True)
+        .first()
+    )
+    if username is None:
+        return None
+    return actor.tenant_id, username, {"user": username}
 
 
 def _check_actor(actor, as_staff: bool) -> None:
@@ -95,6 +111,7 @@ def _role_groups(names: set[str]) -> list[Group]:
     return [Group.objects.get_or_create(name=name)[0] for name in sorted(names)]
 
 
+@refusals_audited(operation=Operation.ROLE_ASSIGNED, object_type="User", locate=_user_of_actor)
 @transaction.atomic
 def user_roles_set(
     *, actor, user_id, roles, client_ip: str | None = None, as_staff: bool = False
@@ -138,6 +155,12 @@ def user_roles_set(
     return user
 
 
+@refusals_audited(
+    operation=Operation.SIGN_IN_UNLOCKED,
+    object_type="User",
+    locate=_user_of_actor,
+    record_type=RecordType.SIGN_IN,
+)
 @transaction.atomic
 def user_unlock(*, actor, user_id, client_ip: str | None = None, as_staff: bool = False) -> User:
     """End the user's sign-in lockout by forgetting its failed sign-ins; audited if any counted."""

@@ -20,7 +20,9 @@ def _roles(user):
 
 def _role_records():
     return list(
-        AuditRecord.objects.filter(operation__in=["RoleAssigned", "RoleRemoved"]).order_by("seq")
+        AuditRecord.objects.filter(
+            operation__in=["RoleAssigned", "RoleRemoved"], result="success"
+        ).order_by("seq")
     )
 
 

@@ -34,6 +34,8 @@ def refusals(tenant, operation):
             {"name": "keep", "duration": "P1Y", "priority": 5},
             "RetentionPolicyCreated",
         ),
+        ("approver", "put", "/api/v1/users/{admin}/roles/", {"roles": []}, "RoleAssigned"),
+        ("auditor", "post", "/api/v1/users/{approver}/unlock/", {}, "SignInUnlocked"),
         (
             "approver",
             "post",
@@ -47,6 +49,7 @@ def test_a_refused_settings_change_is_audited_once_per_quiet_period(
     world, api, who, method, path, body, operation
 ):
     client = api(getattr(world, who))
+    path = path.format(admin=world.admin.pk, approver=world.approver.pk)
     for _ in range(20):
         assert getattr(client, method)(path, body, format="json").status_code == 403
     [record] = refusals(world.contoso, operation)

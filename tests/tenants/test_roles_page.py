@@ -104,7 +104,12 @@ def test_the_page_is_for_global_admins_only(world, client):
     assert client.post(f"/settings/roles/{world.auditor.pk}/", {"roles": [GA]}).status_code == 403
     assert client.post(f"/settings/roles/{world.auditor.pk}/unlock/").status_code == 403
     assert _roles(world.auditor) == [READER]
-    assert not AuditRecord.objects.exists()
+    # No change is recorded; each refused attempt is, as a failure.
+    records = AuditRecord.objects.order_by("seq").values_list("operation", "result", "object_id")
+    assert list(records) == [
+        ("RoleAssigned", "failure", world.auditor.username),
+        ("SignInUnlocked", "failure", world.auditor.username),
+    ]
 
 
 def test_another_tenants_user_is_a_404(world, client):
