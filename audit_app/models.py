@@ -29,6 +29,7 @@ class Operation(models.TextChoices):
     WEBHOOK_REGISTERED = "WebhookRegistered"
     WEBHOOK_DELETED = "WebhookDeleted"
     SIGN_IN_FAILED = "SignInFailed"
+    SIGN_IN_LOCKED_OUT = "SignInLockedOut"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.

@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -269,7 +269,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tenants_app.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -280,6 +280,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "lockbox_site.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth-token": env_str("LOCKBOX_TOKEN_THROTTLE", "10/min")},
     "UNAUTHENTICATED_USER": None,
+}
+# API tokens (django-rest-knox): a new one per sign-in, stored as a SHA-512 digest, expiring
+# LOCKBOX_TOKEN_TTL_HOURS after it was issued (not renewed by use).
+LOCKBOX_TOKEN_TTL_HOURS = env_int("LOCKBOX_TOKEN_TTL_HOURS", 10, minimum=1)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=LOCKBOX_TOKEN_TTL_HOURS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lockbox API",
