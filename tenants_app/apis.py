@@ -4,7 +4,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from lockbox_site.api_docs import error
@@ -14,6 +13,7 @@ from lockbox_site.web import client_ip
 from .authentication import TokenAuthentication
 from .roles import group_names
 from .services import lockbox_setting_change
+from .throttles import SignInRateThrottle
 from .tokens import token_issue, token_revoke, user_tokens_revoke
 
 LOCKED_OUT = "Too many failed sign-ins from this address; try again later."
@@ -44,7 +44,7 @@ class TokenView(APIView):
 
     authentication_classes = []
     permission_classes = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [SignInRateThrottle]
     throttle_scope = "auth-token"
 
     @extend_schema(

@@ -112,3 +112,17 @@ def test_the_client_address_a_request_is_counted_under(
     client = Client(REMOTE_ADDR=remote)
     client.post("/login/", {**BAD}, HTTP_X_FORWARDED_FOR=forwarded)
     assert list(AuditRecord.objects.values_list("client_ip", flat=True)) == [seen]
+
+
+def test_an_unreachable_cache_lets_sign_in_through_and_the_lockout_still_holds(world, settings):
+    from tests.reliability.procs import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        }
+    }
+    client = APIClient(REMOTE_ADDR="198.51.100.30")
+    assert _token(client, GOOD) == 200
+    assert [_token(client, BAD) for _ in range(5)] == [400, 400, 400, 400, 429]
