@@ -33,6 +33,7 @@ class Operation(models.TextChoices):
     ROLE_ASSIGNED = "RoleAssigned"
     ROLE_REMOVED = "RoleRemoved"
     TENANT_PLAN_CHANGED = "TenantPlanChanged"
+    SIGN_IN_LOCKED_OUT = "SignInLockedOut"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.

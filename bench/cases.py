@@ -165,9 +165,9 @@ def _wrk(base, method, path, token, first, seconds, connections=32, threads=2):
 
 def decisions_under_load(world, base, first_id, seconds):
     """3. Customer approvals through gunicorn with 32 concurrent clients vs a trivial DRF GET."""
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
-    token = Token.objects.get_or_create(user=world["approver"])[0].key
+    token = AuthToken.objects.create(world["approver"])[1]
     trivial = _wrk(base, "GET", "/api/v1/me/", token, 0, seconds)
     decisions = _wrk(base, "POST", "/api/v1/requests/{id}/approve/", token, first_id, seconds)
     return {

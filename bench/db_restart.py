@@ -27,13 +27,11 @@ def _cluster(action: str) -> None:
 
 def main():
     configure()
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from tenants_app.models import User
 
-    token = Token.objects.get_or_create(user=User.objects.get(username="approver@contoso.example"))[
-        0
-    ].key
+    token = AuthToken.objects.create(User.objects.get(username="approver@contoso.example"))[1]
     server = subprocess.Popen(
         [
             sys.executable,

@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from audit_app.apis import AuditRecordViewSet, RetentionPolicyViewSet
 from requests_app.apis import AccessRequestViewSet, CloudPCViewSet, TicketViewSet, WebhookViewSet
-from tenants_app.apis import LockboxSettingView, MeView, TokenView
+from tenants_app.apis import LockboxSettingView, LogoutAllView, LogoutView, MeView, TokenView
 from tenants_app.user_apis import UserViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -19,6 +19,8 @@ router.register("audit/retention-policies", RetentionPolicyViewSet, basename="re
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", LogoutAllView.as_view(), name="api-logout-all"),
     path("me/", MeView.as_view(), name="api-me"),
     path("settings/lockbox/", LockboxSettingView.as_view(), name="api-lockbox-setting"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

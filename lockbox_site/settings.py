@@ -9,6 +9,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
+from .proxies import trusted_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LOCKBOX_VAR_DIR", str(BASE_DIR / "var")))
@@ -44,7 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later component (axes, throttles, audit client_ip) sees the real client.
+    "lockbox_site.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,6 +111,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared memory: concurrency tests need real locking between threads.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
+# --- Cache ------------------------------------------------------------------
+# What must be counted across every process (DRF's sign-in throttle) lives here, so it must
+# be shared: Redis in production (CACHE_URL=redis://host:6379/1); by default a directory under
+# var/ that every process of this machine shares, with no server and no table to create (and
+# no write on SQLite's one write lock per counted request).
+CACHE_URL = env_str("CACHE_URL")
+
+
+def _cache(url: str) -> dict:
+    if not url:
+        url = f"file://{VAR_DIR / 'cache'}"
+    scheme = url.partition("://")[0]
+    if scheme in ("redis", "rediss"):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "lockbox",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    if scheme == "file" and url[len("file://") :]:
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": url[len("file://") :],
+            # The default (300) would cull live throttle counts under a spray of addresses.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be redis://…, rediss://… or file:///a/directory, not {url!r}"
+    )
+
+
+CACHES = {"default": _cache(CACHE_URL)}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tenants_app.User"
 
@@ -129,6 +165,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The client is REMOTE_ADDR, which TrustedProxyMiddleware alone derives from X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "lockbox_site.web.client_ip"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: nobody's.
+LOCKBOX_TRUSTED_PROXIES = env_list("LOCKBOX_TRUSTED_PROXIES")
+trusted_networks(LOCKBOX_TRUSTED_PROXIES)  # a typo stops start-up rather than trusting no one
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -271,7 +314,7 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tenants_app.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -286,7 +329,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lockbox_site.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"auth-token": env_str("LOCKBOX_TOKEN_THROTTLE", "10/min")},
+    # Throttles key on REMOTE_ADDR alone (set from X-Forwarded-For only for trusted proxies).
+    "NUM_PROXIES": 0,
     "UNAUTHENTICATED_USER": None,
+}
+# API tokens (django-rest-knox): a new one per sign-in, stored as a SHA-512 digest, expiring
+# LOCKBOX_TOKEN_TTL_HOURS after it was issued (not renewed by use).
+LOCKBOX_TOKEN_TTL_HOURS = env_int("LOCKBOX_TOKEN_TTL_HOURS", 10, minimum=1)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=LOCKBOX_TOKEN_TTL_HOURS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lockbox API",

@@ -7,7 +7,8 @@ from .errors import NotAllowed, NotFound
 
 
 def client_ip(request) -> str | None:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    # REMOTE_ADDR only: behind a proxy listed in LOCKBOX_TRUSTED_PROXIES, TrustedProxyMiddleware
+    # has already set it to the real client; a client's own X-Forwarded-For is never read.
     return request.META.get("REMOTE_ADDR") or None
 
 

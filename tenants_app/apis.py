@@ -1,50 +1,98 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from lockbox_site.api_docs import error
 from lockbox_site.errors import NotFound
 from lockbox_site.web import client_ip
 
+from .authentication import TokenAuthentication
 from .roles import group_names
 from .services import lockbox_setting_change
+from .throttles import SignInRateThrottle
+from .tokens import token_issue, token_revoke, user_tokens_revoke
+
+LOCKED_OUT = "Too many failed sign-ins from this address; try again later."
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a user name and password for an API token (throttled against guessing)."""
+class TokenInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
-    throttle_classes = [ScopedRateThrottle]
+    def validate(self, attrs):
+        # django-axes refuses a locked-out user name + address here, before the password is
+        # checked, and counts the failure; Django's signal audits it (tenants_app.signals).
+        user = authenticate(request=self.context["request"], **attrs)
+        if user is None:
+            raise serializers.ValidationError(
+                "Unable to log in with provided credentials.", code="authorization"
+            )
+        return {"user": user}
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField()
+
+
+class TokenView(APIView):
+    """Exchange a user name and password for a new API token (throttled against guessing)."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [SignInRateThrottle]
     throttle_scope = "auth-token"
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # ObtainAuthToken's own are unbounded
 
     @extend_schema(
-        request=inline_serializer(
-            "TokenRequest",
-            {"username": serializers.CharField(), "password": serializers.CharField()},
-        ),
+        request=TokenInput,
         responses={
-            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            200: TokenOutput,
             400: error("Wrong user name or password"),
             429: error("Too many attempts"),
         },
         auth=[],
     )
-    def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except ValidationError:
+    def post(self, request):
+        data = TokenInput(data=request.data, context={"request": request})
+        if not data.is_valid():
             # django-axes marks the DRF request it was handed; say "locked", not "wrong password".
             if getattr(request, "axes_locked_out", False):
-                return Response(
-                    {"detail": "Too many failed sign-ins from this address; try again later."},
-                    status=429,
-                )
-            raise
+                return Response({"detail": LOCKED_OUT}, status=429)
+            return Response(data.errors, status=400)
+        user = data.validated_data["user"]
+        instance, token = token_issue(user)
+        # As the web sign-in does: axes clears the failure count, Django sets last_login.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response(TokenOutput({"token": token, "expiry": instance.expiry}).data)
+
+
+SIGNED_OUT = {204: OpenApiResponse(description="Signed out"), 401: error("Not signed in")}
+
+
+class LogoutView(APIView):
+    """Revoke the token this request is authenticated with."""
+
+    authentication_classes = [TokenAuthentication]
+
+    @extend_schema(request=None, responses=SIGNED_OUT)
+    def post(self, request):
+        token_revoke(request.auth)
+        return Response(status=204)
+
+
+class LogoutAllView(APIView):
+    """Revoke every token of the signed-in user (from a token or a web session)."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+    @extend_schema(request=None, responses=SIGNED_OUT)
+    def post(self, request):
+        user_tokens_revoke(request.user)
+        return Response(status=204)
 
 
 class MeSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from lockbox_site.ids import as_int
 from .lockouts import failed_sign_in_addresses, failed_sign_ins_clear
 from .models import Tenant, User
 from .roles import ALL_GROUPS, GLOBAL_ADMIN, Cap, require, require_staff, roles_of_kind
+from .tokens import user_tokens_revoke
 
 STAFF_PERMISSION = "tenants_app.change_user"
 
@@ -148,9 +149,10 @@ def user_roles_set(
             details={"user": user.username, "role": role},
             client_ip=client_ip,
         )
-    # SPEC section 8's token revocation belongs here, the one place roles change: when this
-    # change leaves the user with no role at all, revoke every API token of the user in this
-    # transaction (to be wired with the knox tokens; not done on this branch).
+    if not user.groups.exists():
+        # SPEC 8: a user left with no role keeps no API token (in this transaction, so a
+        # refused or failed change revokes nothing).
+        user_tokens_revoke(user)
     actor.__dict__.pop("_lockbox_groups", None)  # the actor may be this user
     return user
 

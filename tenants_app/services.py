@@ -3,7 +3,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from audit_app.models import Operation, RecordType
+from audit_app.models import AuditRecord, Operation, RecordType
 from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, NotFound
@@ -91,23 +91,60 @@ def tenant_plan_change(
     return tenant
 
 
-def sign_in_failure_record(*, username, client_ip: str | None, channel: str) -> None:
-    """Audit a failed sign-in in the tenant of the account it named (unknown names are logged)."""
+def sign_in_failure_record(
+    *, username, client_ip: str | None, channel: str, failures: int | None, limit: int
+) -> None:
+    """Audit a failed sign-in in the tenant of the account it named (unknown names are logged).
+
+    `failures` is django-axes' count for this user name and address, this attempt included
+    (None when axes could not count it). The failures up to `limit` are recorded
+    (`SignInFailed`), the attempt that reaches the limit also records the lockout
+    (`SignInLockedOut`) once, and the attempts refused during the lockout write nothing: an
+    unauthenticated flood must not fill the tenant's log.
+    """
     user = None
     if isinstance(username, str) and len(username) <= 150:
         user = User.objects.filter(username=username).select_related("tenant").first()
     if user is None:
         logger.warning("Failed sign-in for unknown user name from %s", client_ip)
         return
+    counted = failures is not None
+    record = {
+        "tenant_id": user.tenant_id,
+        "actor": user,
+        "record_type": RecordType.SIGN_IN,
+        "object_type": "User",
+        "object_id": user.username,
+        "result": "failure",
+        "client_ip": client_ip,
+    }
     with transaction.atomic():
-        audit_record(
+        # The user's row lock serialises its concurrent failures, so the check below and the
+        # lockout record it guards happen once however many attempts race at the limit.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if not counted or failures <= limit:
+            audit_record(operation=Operation.SIGN_IN_FAILED, details={"channel": channel}, **record)
+        if counted and failures >= limit and not _lockout_recorded(user, client_ip):
+            audit_record(
+                operation=Operation.SIGN_IN_LOCKED_OUT,
+                details={"channel": channel, "failures": limit},
+                **record,
+            )
+
+
+def _lockout_recorded(user, client_ip) -> bool:
+    """Whether this lockout is already in the log: the newest sign-in record of this user from
+    this address is a lockout (a new lockout always follows new `SignInFailed` records)."""
+    newest = (
+        AuditRecord.objects.filter(
             tenant_id=user.tenant_id,
-            actor=user,
-            record_type=RecordType.SIGN_IN,
-            operation=Operation.SIGN_IN_FAILED,
-            object_type="User",
             object_id=user.username,
-            result="failure",
-            details={"channel": channel},
-            client_ip=client_ip,
+            record_type=RecordType.SIGN_IN,
+            operation__in=[Operation.SIGN_IN_FAILED, Operation.SIGN_IN_LOCKED_OUT],
+            client_ip=client_ip or None,
         )
+        .order_by("-seq")
+        .values_list("operation", flat=True)
+        .first()
+    )
+    return newest == Operation.SIGN_IN_LOCKED_OUT

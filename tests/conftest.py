@@ -131,3 +131,14 @@ def _broker_circuit_closed(monkeypatch):
     from requests_app.services import notifications
 
     monkeypatch.setattr(notifications, "_broker_down_until", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counts live in the shared cache: each test starts from none, as each test's
+    database starts empty, so one test's sign-in attempts cannot throttle the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

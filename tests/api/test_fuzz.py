@@ -3,11 +3,11 @@
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from lockbox_site.wsgi import application
+from tenants_app.tokens import token_issue
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
@@ -19,8 +19,8 @@ def tokens(world, make_request):
     make_request(stage="approved")  # something real to find at small ids
     make_request(stage="pending_customer")
     return {
-        "provider": Token.objects.get_or_create(user=world.engineer)[0].key,
-        "customer": Token.objects.get_or_create(user=world.admin)[0].key,
+        "provider": token_issue(world.engineer)[1],
+        "customer": token_issue(world.admin)[1],
     }
 
 

@@ -230,3 +230,44 @@ def test_a_lockout_ends_by_itself_after_the_cool_off(world, api, settings):
     with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME, tick=False):
         row = api(world.admin).get(f"/api/v1/users/{world.approver.pk}/").json()
     assert row["locked_out"] is False
+
+
+def test_losing_every_role_revokes_the_users_tokens(world, api):
+    from rest_framework.test import APIClient
+
+    def sign_in(username):
+        response = APIClient().post(
+            "/api/v1/auth/token/",
+            {"username": username, "password": "lockbox-demo"},
+            format="json",
+        )
+        return response.json()["token"]
+
+    approver_token, auditor_token = (
+        sign_in(world.approver.username),
+        sign_in(world.auditor.username),
+    )
+    admin = api(world.admin)
+    # Losing one of two roles keeps the token; losing the last one revokes it.
+    assert (
+        admin.put(
+            f"/api/v1/users/{world.auditor.pk}/roles/", {"roles": [READER, APPROVER]}, format="json"
+        ).status_code
+        == 200
+    )
+    assert (
+        admin.put(
+            f"/api/v1/users/{world.auditor.pk}/roles/", {"roles": [APPROVER]}, format="json"
+        ).status_code
+        == 200
+    )
+    assert (
+        admin.put(
+            f"/api/v1/users/{world.approver.pk}/roles/", {"roles": []}, format="json"
+        ).status_code
+        == 200
+    )
+    auditor = APIClient(HTTP_AUTHORIZATION=f"Token {auditor_token}")
+    approver = APIClient(HTTP_AUTHORIZATION=f"Token {approver_token}")
+    assert auditor.get("/api/v1/me/").status_code == 200
+    assert approver.get("/api/v1/me/").status_code == 401

@@ -10,7 +10,7 @@ import time_machine
 from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from audit_app.models import AuditRecord
 from requests_app.models import AccessRequest, OutboxMessage
@@ -91,9 +91,9 @@ def test_a_broker_outage_loses_no_notification_and_the_web_keeps_answering(world
     redis = RedisServer()
     redis.start()
     env = app_env(tmp_path, **_broker(tmp_path, redis))
-    engineer = Token.objects.create(user=world.engineer).key
-    manager = Token.objects.create(user=world.manager).key
-    approver = Token.objects.create(user=world.approver).key
+    engineer = AuthToken.objects.create(world.engineer)[1]
+    manager = AuthToken.objects.create(world.manager)[1]
+    approver = AuthToken.objects.create(world.approver)[1]
     worker = start_worker(env, tmp_path)
     statuses = Counter()
     try:

@@ -68,3 +68,78 @@ def test_a_bad_boolean_or_number_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("TTL", "0")
     with pytest.raises(ImproperlyConfigured, match="at least 1"):
         env_int("TTL", 5, minimum=1)
+
+
+def _configured(env_overrides, expression):
+    unset = ("SECRET_KEY", "DEBUG", "CACHE_URL", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env.update(env_overrides, DEBUG="true", DJANGO_SETTINGS_MODULE="lockbox_site.settings")
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings; print({expression})",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "backend", "location"),
+    [
+        ("", "django.core.cache.backends.filebased.FileBasedCache", "{var}/cache"),
+        (
+            "file://{var}/shared",
+            "django.core.cache.backends.filebased.FileBasedCache",
+            "{var}/shared",
+        ),
+        (
+            "redis://10.1.2.3:6379/1",
+            "django.core.cache.backends.redis.RedisCache",
+            "redis://10.1.2.3:6379/1",
+        ),
+        (
+            "rediss://cache.example:6380/0",
+            "django.core.cache.backends.redis.RedisCache",
+            "rediss://cache.example:6380/0",
+        ),
+    ],
+)
+def test_the_cache_is_one_every_process_shares(tmp_path, cache_url, backend, location):
+    # Throttle counts live in the cache: a per-process cache (locmem) would multiply the limit
+    # by the number of processes, whatever the database.
+    for database in ("", "postgres://u@db.example:5432/lockbox"):
+        env = {"LOCKBOX_VAR_DIR": str(tmp_path)}
+        if database:
+            env["DATABASE_URL"] = database
+        if cache_url:
+            env["CACHE_URL"] = cache_url.format(var=tmp_path)
+        result = _configured(
+            env, "settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION']"
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [backend, location.format(var=tmp_path)]
+
+
+def test_an_unknown_cache_url_is_a_clear_error(tmp_path):
+    result = _configured({"LOCKBOX_VAR_DIR": str(tmp_path), "CACHE_URL": "memcached://x"}, "1")
+    assert result.returncode != 0
+    assert "CACHE_URL must be redis://" in result.stderr
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_a_clear_error(tmp_path):
+    result = _configured(
+        {"LOCKBOX_VAR_DIR": str(tmp_path), "LOCKBOX_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"},
+        "settings.LOCKBOX_TRUSTED_PROXIES",
+    )
+    assert result.returncode != 0
+    assert "LOCKBOX_TRUSTED_PROXIES: 'proxy.local' is not an IP address or network" in result.stderr
+    ok = _configured(
+        {"LOCKBOX_VAR_DIR": str(tmp_path), "LOCKBOX_TRUSTED_PROXIES": "10.0.0.0/8, 2001:db8::1"},
+        "settings.LOCKBOX_TRUSTED_PROXIES",
+    )
+    assert ok.stdout.strip() == "['10.0.0.0/8', '2001:db8::1']", ok.stderr
