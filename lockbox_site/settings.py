@@ -237,6 +237,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds for each SMTP socket operation; Celery's time limits on the delivery task bound the
+# whole exchange (requests_app/services/outbox.py).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "lockbox@localhost")
 LOCKBOX_BASE_URL = env_str("LOCKBOX_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -254,6 +257,7 @@ LOCKBOX_SWEEP_SECONDS = env_int("LOCKBOX_SWEEP_SECONDS", 2, minimum=1)
 LOCKBOX_SWEEP_BATCH = env_int("LOCKBOX_SWEEP_BATCH", 200, minimum=1)
 # Webhooks may not target loopback or private networks unless this is on (tests, on-premises).
 LOCKBOX_WEBHOOK_ALLOW_PRIVATE = env_bool("LOCKBOX_WEBHOOK_ALLOW_PRIVATE", False)
+# The total deadline of one webhook delivery (lookup, connect, TLS, request, response headers).
 LOCKBOX_WEBHOOK_TIMEOUT_SECONDS = env_int("LOCKBOX_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 LOCKBOX_OUTBOX_MAX_ATTEMPTS = env_int("LOCKBOX_OUTBOX_MAX_ATTEMPTS", 10, minimum=1)
 # The flush job delivers what the after-commit dispatch could not (broker down, failed send);

@@ -172,6 +172,9 @@ class OutboxMessage(models.Model):
         Webhook, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
     response_status = models.PositiveIntegerField(null=True, blank=True)
+    # The worker sending the message holds it until then (services/outbox.py); a lease that ran
+    # out is a worker that died mid-send, and the flush job delivers the message again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -25,6 +25,7 @@ def webhooks(request):
         raise PermissionDenied
     form = WebhookForm(request.POST if request.method == "POST" else None)
     status = 200
+    created = None
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -36,11 +37,10 @@ def webhooks(request):
                 form_errors(form, exc)
                 status = exc.status_code
             else:
-                messages.success(
-                    request,
-                    f"Webhook added. Its signing secret, shown only now: {webhook.secret}",
-                )
-                return redirect("webhooks")
+                # The secret is shown in this response only: a flash message would carry it in
+                # the `messages` cookie. A fresh form, so a reload does not post it again.
+                created = webhook
+                form = WebhookForm()
         else:
             status = 400
     hooks = Webhook.objects.filter(tenant_id=user.tenant_id)
@@ -52,7 +52,13 @@ def webhooks(request):
     return render(
         request,
         "requests_app/webhooks.html",
-        {"nav": "webhooks", "form": form, "webhooks": hooks, "deliveries": deliveries},
+        {
+            "nav": "webhooks",
+            "form": form,
+            "webhooks": hooks,
+            "deliveries": deliveries,
+            "created": created,
+        },
         status=status,
     )
 

@@ -128,9 +128,9 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def _broker_circuit_closed(monkeypatch):
     """Every test starts with the publish circuit breaker closed (it is per process)."""
-    from requests_app.services import notifications
+    from requests_app.services import outbox
 
-    monkeypatch.setattr(notifications, "_broker_down_until", 0.0)
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from .access_requests import (
     access_request_internal_deny,
     access_request_revoke,
 )
-from .notifications import outbox_deliver, outbox_flush
+from .outbox import outbox_deliver, outbox_flush
 from .sessions import cloud_pc_operate
 from .sweeps import access_request_complete, access_request_expire, sweep
 from .tickets import ticket_close, ticket_open

@@ -1,14 +1,8 @@
-"""Webhooks: registration (audited) and signed delivery of request events through the outbox."""
+"""Webhooks: registration (audited, address-checked) and request events queued in the outbox."""
 
-import hashlib
-import hmac
-import ipaddress
-import json
 import secrets
-import socket
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
+import time
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -19,36 +13,16 @@ from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, NotFound
 from lockbox_site.ids import as_int
+from tenants_app.models import Tenant
 from tenants_app.roles import Cap, require
 
 from ..models import AccessRequest, OutboxMessage, Webhook
+from .outbox import outbox_enqueue
+from .webhook_http import AddressRefused, DeliveryError, resolve_checked
 
-SIGNATURE_HEADER = "X-Lockbox-Signature"
 MAX_WEBHOOKS_PER_TENANT = 10
-
-
-class DeliveryError(Exception):
-    def __init__(self, message, status=None):
-        super().__init__(message)
-        self.status = status
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 over "<timestamp>.<body>", so a captured body cannot be replayed later."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def _check_public(url: str) -> None:
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except OSError:
-        raise DeliveryError(f"cannot resolve {host}") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            raise DeliveryError(f"{host} resolves to a non-public address")
+# Query parameters whose values look like credentials; they are masked in audit records.
+_SECRET_PARAMS = ("token", "secret", "key", "password", "passwd", "pwd", "auth", "sig", "code")
 
 
 def _clean_url(url) -> str:
@@ -62,6 +36,37 @@ def _clean_url(url) -> str:
     return url.strip()
 
 
+def _check_target(url: str) -> None:
+    """Refuse, at registration, an endpoint that delivery would refuse (it checks again)."""
+    if settings.LOCKBOX_WEBHOOK_ALLOW_PRIVATE:
+        return
+    deadline = time.monotonic() + settings.LOCKBOX_WEBHOOK_TIMEOUT_SECONDS
+    try:
+        resolve_checked(url, deadline=deadline)
+    except AddressRefused as exc:
+        message = f"The endpoint {exc}: webhooks reach public internet addresses only."
+        raise InvalidInput(message, {"url": [message]}) from None
+    except DeliveryError as exc:
+        message = f"The endpoint's address: {exc}."
+        raise InvalidInput(message, {"url": [message]}) from None
+
+
+def redact_url(url: str) -> str:
+    """The URL without credentials: user:password@ and secret-looking query values masked."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    query = urlencode(
+        [
+            (name, "***" if any(word in name.lower() for word in _SECRET_PARAMS) else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 def _audit(webhook: Webhook, *, actor, operation, client_ip):
     audit_record(
         tenant_id=webhook.tenant_id,
@@ -70,7 +75,7 @@ def _audit(webhook: Webhook, *, actor, operation, client_ip):
         operation=operation,
         object_type="Webhook",
         object_id=webhook.pk,
-        details={"url": webhook.url, "description": webhook.description},
+        details={"url": redact_url(webhook.url), "description": webhook.description},
         client_ip=client_ip,
     )
 
@@ -85,12 +90,20 @@ def _webhook_of_actor(kwargs):
 @refusals_audited(
     operation=Operation.WEBHOOK_REGISTERED, object_type="Webhook", locate=actor_tenant
 )
-@transaction.atomic
 def webhook_create(*, actor, url, description="", client_ip=None) -> Webhook:
     require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
     url = _clean_url(url)
     if not isinstance(description, str) or len(description) > 200:
         raise InvalidInput("The description must be text of at most 200 characters.")
+    _check_target(url)  # a DNS lookup: before the transaction, never inside it
+    return _webhook_create(actor=actor, url=url, description=description, client_ip=client_ip)
+
+
+@transaction.atomic
+def _webhook_create(*, actor, url, description, client_ip) -> Webhook:
+    # The tenant's row lock makes the count and the insert one step: concurrent registrations
+    # cannot pass the limit together.
+    Tenant.objects.select_for_update().get(pk=actor.tenant_id)
     if Webhook.objects.filter(tenant_id=actor.tenant_id).count() >= MAX_WEBHOOKS_PER_TENANT:
         raise InvalidInput(f"A tenant can register at most {MAX_WEBHOOKS_PER_TENANT} webhooks.")
     webhook = Webhook.objects.create(
@@ -141,8 +154,6 @@ def event_payload(access_request: AccessRequest, event: str) -> dict:
 
 def webhooks_enqueue(access_request: AccessRequest, event: str) -> int:
     """One outbox message per registered webhook of the request's tenant, in this transaction."""
-    from .notifications import outbox_enqueue
-
     payload = event_payload(access_request, event)
     hooks = list(Webhook.objects.filter(tenant_id=access_request.tenant_id))
     for webhook in hooks:
@@ -153,43 +164,3 @@ def webhooks_enqueue(access_request: AccessRequest, event: str) -> int:
             webhook=webhook,
         )
     return len(hooks)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect could point a public URL at an internal address: treat it as a failure.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def webhook_send(message: OutboxMessage) -> int:
-    """POST the signed event; returns the HTTP status, raises DeliveryError otherwise."""
-    webhook = message.webhook
-    if webhook is None:
-        raise DeliveryError("the webhook was deleted")
-    if not settings.LOCKBOX_WEBHOOK_ALLOW_PRIVATE:
-        _check_public(webhook.url)
-    body = json.dumps({"id": str(message.pk), **message.payload}, sort_keys=True).encode()
-    timestamp = str(int(timezone.now().timestamp()))
-    request = urllib.request.Request(
-        webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Lockbox-Webhooks/1",
-            "X-Lockbox-Event": message.payload["event"],
-            "X-Lockbox-Delivery": str(message.pk),
-            "X-Lockbox-Timestamp": timestamp,
-            SIGNATURE_HEADER: sign(webhook.secret, timestamp, body),
-        },
-    )
-    try:
-        with _opener.open(request, timeout=settings.LOCKBOX_WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}", status=exc.code) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(str(getattr(exc, "reason", exc))) from None

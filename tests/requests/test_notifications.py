@@ -12,13 +12,15 @@ from requests_app.models import OutboxMessage
 def test_approvers_are_told_when_a_request_awaits_them(
     world, make_request, django_capture_on_commit_callbacks
 ):
-    with mock.patch("requests_app.tasks.deliver_outbox_message.apply_async") as delay:
+    with mock.patch("lockbox_site.celery.app.send_task") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             access_request = make_request(stage="pending_customer")
     message = OutboxMessage.objects.get()
     assert message.payload["to"] == ["admin@contoso.example", "approver@contoso.example"]
     assert f"/requests/{access_request.pk}/" in message.payload["body"]
-    delay.assert_called_once_with(args=[str(message.pk)], retry=False)
+    delay.assert_called_once_with(
+        "requests_app.tasks.deliver_outbox_message", args=[str(message.pk)], retry=False
+    )
     assert services.outbox_deliver(message_id=message.pk) is True
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["admin@contoso.example", "approver@contoso.example"]
@@ -41,9 +43,7 @@ def test_the_engineer_is_told_of_the_decision(world, make_request):
 
 
 def test_a_broker_outage_loses_nothing(world, make_request, django_capture_on_commit_callbacks):
-    with mock.patch(
-        "requests_app.tasks.deliver_outbox_message.apply_async", side_effect=ConnectionError("down")
-    ):
+    with mock.patch("lockbox_site.celery.app.send_task", side_effect=ConnectionError("down")):
         with django_capture_on_commit_callbacks(execute=True):
             make_request(stage="pending_customer")  # the request itself still succeeds
     message = OutboxMessage.objects.get()
@@ -54,11 +54,19 @@ def test_a_broker_outage_loses_nothing(world, make_request, django_capture_on_co
     assert services.outbox_flush() == 0
 
 
+def test_the_published_task_name_is_the_registered_task():
+    from lockbox_site.celery import app
+    from requests_app import tasks
+    from requests_app.services.outbox import DELIVER_TASK
+
+    assert app.tasks[DELIVER_TASK] is tasks.deliver_outbox_message._get_current_object()
+
+
 def test_a_failed_send_is_retried_later(world, make_request):
     make_request(stage="pending_customer")
     message = OutboxMessage.objects.get()
     with mock.patch(
-        "requests_app.services.notifications.EmailMessage.send", side_effect=OSError("smtp down")
+        "requests_app.services.outbox.EmailMessage.send", side_effect=OSError("smtp down")
     ):
         assert services.outbox_deliver(message_id=message.pk) is False
     message.refresh_from_db()
@@ -82,11 +90,11 @@ def test_no_mail_is_written_for_a_transition_that_rolls_back(world, make_request
 def test_after_a_failed_publish_the_process_stops_trying_for_a_while(
     world, make_request, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from requests_app.services import notifications
+    from requests_app.services import outbox
 
-    monkeypatch.setattr(notifications, "_broker_down_until", 0.0)
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
     with mock.patch(
-        "requests_app.tasks.deliver_outbox_message.apply_async", side_effect=ConnectionError("down")
+        "lockbox_site.celery.app.send_task", side_effect=ConnectionError("down")
     ) as publish:
         with django_capture_on_commit_callbacks(execute=True):
             make_request(stage="pending_customer")
