@@ -34,6 +34,8 @@ class Operation(models.TextChoices):
     ROLE_REMOVED = "RoleRemoved"
     TENANT_PLAN_CHANGED = "TenantPlanChanged"
     SIGN_IN_LOCKED_OUT = "SignInLockedOut"
+    USER_DEACTIVATED = "UserDeactivated"
+    USER_REACTIVATED = "UserReactivated"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.
@@ -64,7 +66,8 @@ class AuditRecord(models.Model):
     actor = models.CharField(max_length=200)
     actor_type = models.CharField(max_length=10, choices=ActorType.choices)
     object_type = models.CharField(max_length=40, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
+    # A user's name can be 150 characters: room for it, and for any other object's id.
+    object_id = models.CharField(max_length=200, blank=True)
     result = models.CharField(max_length=10, choices=Result.choices, default=Result.SUCCESS)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)

@@ -10,13 +10,14 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from knox.models import AuthToken
 
 from lockbox_site.admin import ReadOnlyAdmin
 from lockbox_site.errors import ApplicationError
 from lockbox_site.web import client_ip
 
 from .models import CloudPC, Tenant, User
-from .role_services import user_roles_diff, user_roles_set, user_unlock
+from .role_services import user_active_set, user_roles_diff, user_roles_set, user_unlock
 from .services import tenant_plan_change
 
 PLAN_FIELDS = ("plan", "compliance_addon")
@@ -76,13 +77,15 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["tenant", "groups", "is_staff"]
     fieldsets = [*BaseUserAdmin.fieldsets, ("Tenant", {"fields": ["tenant"]})]
     add_fieldsets = [*BaseUserAdmin.add_fieldsets, ("Tenant", {"fields": ["tenant"]})]
-    actions = ["unlock_sign_in"]
+    actions = ["unlock_sign_in", "deactivate_users", "reactivate_users"]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             # Moving a user would carry their roles into another tenant, unseen by both.
             fields.append("tenant")
+            # Who may act changes only through the audited actions below.
+            fields.append("is_active")
         return fields
 
     def has_delete_permission(self, request, obj=None):
@@ -125,6 +128,23 @@ class UserAdmin(BaseUserAdmin):
             )
         self.message_user(request, "Sign-in lockouts ended.")
 
+    def _set_active(self, request, queryset, active: bool):
+        for user in queryset:
+            try:
+                user_active_set(
+                    actor=request.user, user_id=user.pk, active=active, client_ip=client_ip(request)
+                )
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+
+    @admin.action(description="Deactivate the selected users (audited)", permissions=["change"])
+    def deactivate_users(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Reactivate the selected users (audited)", permissions=["change"])
+    def reactivate_users(self, request, queryset):
+        self._set_active(request, queryset, True)
+
 
 @admin.register(CloudPC)
 class CloudPCAdmin(admin.ModelAdmin):
@@ -159,3 +179,24 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
 if admin.site.is_registered(AccessAttempt):
     admin.site.unregister(AccessAttempt)
     admin.site.register(AccessAttempt, AccessAttemptAdmin)
+
+
+class AuthTokenAdmin(admin.ModelAdmin):
+    """Staff may see and revoke API tokens, never mint one: knox's own admin creates a token for
+    any user and shows it, which would let staff act as a customer's approver unseen."""
+
+    list_display = ["token_key", "user", "created", "expiry"]
+    search_fields = ["token_key", "user__username"]
+    fields = ["token_key", "user", "created", "expiry"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
+admin.site.register(AuthToken, AuthTokenAdmin)

@@ -184,3 +184,41 @@ def user_unlock(*, actor, user_id, client_ip: str | None = None, as_staff: bool 
             client_ip=client_ip,
         )
     return user
+
+
+@transaction.atomic
+def user_active_set(*, actor, user_id, active: bool, client_ip: str | None = None) -> User:
+    """Provider staff deactivate or reactivate a user (the admin); audited in the user's tenant.
+
+    Deactivation ends the user's API tokens (the User save signal) and cannot leave a customer
+    tenant without an active Global Administrator.
+    """
+    require_staff(actor, STAFF_PERMISSION)
+    found = _find_user(actor, user_id, as_staff=True)
+    tenant = Tenant.objects.select_for_update().get(pk=found.tenant_id)
+    user = User.objects.select_for_update().get(pk=found.pk)
+    active = bool(active)
+    if user.is_active == active:
+        return user
+    if (
+        not active
+        and tenant.kind == Tenant.Kind.CUSTOMER
+        and user.groups.filter(name=GLOBAL_ADMIN).exists()
+        and not _other_active_global_admins(tenant, user)
+    ):
+        raise InvalidState(
+            f"{user.username} is the last active Global Administrator of {tenant.name}."
+        )
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_record(
+        tenant_id=tenant.pk,
+        actor=actor,
+        record_type=RecordType.SETTINGS,
+        operation=Operation.USER_REACTIVATED if active else Operation.USER_DEACTIVATED,
+        object_type="User",
+        object_id=user.username,
+        details={"user": user.username, "old_value": not active, "new_value": active},
+        client_ip=client_ip,
+    )
+    return user

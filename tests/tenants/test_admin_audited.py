@@ -229,3 +229,60 @@ def test_what_only_services_change_cannot_be_added_or_deleted_in_the_admin(
     if model != "tenants_app/user":
         page = staff_client.get(f"/admin/{model}/{obj.pk}/change/")
         assert page.status_code == 200 and b'name="_save"' not in page.content
+
+
+def test_deactivating_a_user_in_the_admin_is_audited_and_ends_their_tokens(world, staff_client):
+    from knox.models import AuthToken
+
+    AuthToken.objects.create(world.approver)
+    response = staff_client.post(
+        "/admin/tenants_app/user/",
+        {"action": "deactivate_users", "_selected_action": [world.approver.pk]},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=world.approver.pk).is_active is False
+    assert not AuthToken.objects.filter(user=world.approver).exists()
+    [record] = AuditRecord.objects.filter(operation="UserDeactivated")
+    assert (record.tenant_id, record.actor, record.object_id) == (
+        world.contoso.pk,
+        "ops@provider.example",
+        world.approver.username,
+    )
+    staff_client.post(
+        "/admin/tenants_app/user/",
+        {"action": "reactivate_users", "_selected_action": [world.approver.pk]},
+    )
+    assert User.objects.get(pk=world.approver.pk).is_active is True
+    assert (
+        AuditRecord.objects.filter(operation="UserReactivated", tenant=world.contoso).count() == 1
+    )
+
+
+def test_the_admin_cannot_deactivate_the_last_global_administrator(world, staff_client):
+    staff_client.post(
+        "/admin/tenants_app/user/",
+        {"action": "deactivate_users", "_selected_action": [world.northwind_admin.pk]},
+    )
+    assert User.objects.get(pk=world.northwind_admin.pk).is_active is True
+    assert not AuditRecord.objects.filter(operation="UserDeactivated").exists()
+
+
+def test_the_active_flag_is_not_edited_on_the_user_form(world, staff_client):
+    url = f"/admin/tenants_app/user/{world.approver.pk}/change/"
+    data = _user_form(world.approver, [APPROVER])
+    del data["is_active"]  # an unticked checkbox
+    assert staff_client.post(url, data).status_code == 302
+    assert User.objects.get(pk=world.approver.pk).is_active is True
+
+
+def test_staff_cannot_mint_an_api_token_for_a_customer_in_the_admin(world, staff_client):
+    from knox.models import AuthToken
+
+    assert staff_client.get("/admin/knox/authtoken/add/").status_code == 403
+    response = staff_client.post(
+        "/admin/knox/authtoken/add/", {"user": world.approver.pk, "expiry": ""}
+    )
+    assert response.status_code == 403
+    assert not AuthToken.objects.exists()
+    AuthToken.objects.create(world.approver)
+    assert staff_client.get("/admin/knox/authtoken/").status_code == 200

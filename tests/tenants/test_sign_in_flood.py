@@ -78,3 +78,17 @@ def test_each_address_gets_its_own_lockout_record(world):
         for _ in range(LIMIT + 5):
             client.post("/login/", body)
     assert _sign_in_records() == _expected("198.51.100.24") + _expected("198.51.100.25")
+
+
+def test_a_failed_sign_in_of_a_long_user_name_is_audited_not_a_500(world):
+    from django.test import Client
+
+    from audit_app.models import AuditRecord
+    from tenants_app.models import User
+
+    long_name = "a" * 120 + "@contoso.example"
+    User.objects.create_user(long_name, long_name, "lockbox-demo-long", tenant=world.contoso)
+    response = Client().post("/login/", {"username": long_name, "password": "wrong"})
+    assert response.status_code == 200
+    [record] = AuditRecord.objects.filter(operation="SignInFailed")
+    assert record.object_id == long_name
