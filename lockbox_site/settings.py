@@ -264,6 +264,11 @@ LOCKBOX_OUTBOX_MAX_ATTEMPTS = env_int("LOCKBOX_OUTBOX_MAX_ATTEMPTS", 10, minimum
 # it leaves messages younger than the grace period to that dispatch.
 LOCKBOX_OUTBOX_FLUSH_SECONDS = env_int("LOCKBOX_OUTBOX_FLUSH_SECONDS", 30, minimum=1)
 LOCKBOX_OUTBOX_GRACE_SECONDS = env_int("LOCKBOX_OUTBOX_GRACE_SECONDS", 10, minimum=0)
+# The Ed25519 key that signs decisions and checkpoints (SPEC 11). Generated under var/ when it
+# is the default and missing (make run); a file named explicitly must exist.
+LOCKBOX_SIGNING_KEY_FILE = env_str("LOCKBOX_SIGNING_KEY_FILE", str(VAR_DIR / "signing-key.pem"))
+LOCKBOX_SIGNING_KEY_GENERATE = not env_str("LOCKBOX_SIGNING_KEY_FILE")
+LOCKBOX_VERIFY_KEY_FILES = env_list("LOCKBOX_VERIFY_KEY_FILES")
 AUDIT_DEFAULT_RETENTION_DAYS = env_int("AUDIT_DEFAULT_RETENTION_DAYS", 180, minimum=1)
 AUDIT_RETENTION_BATCH = env_int("AUDIT_RETENTION_BATCH", 5000, minimum=1)
 # The same refused attempt (actor, operation, object) is audited once per this many seconds.

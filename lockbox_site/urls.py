@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from audit_app.key_views import lockbox_keys
 from requests_app import webhook_views
 from requests_app.urls import cloud_pc_patterns, ticket_patterns
 from tenants_app import role_views
@@ -9,6 +10,7 @@ from tenants_app import views as tenant_views
 
 urlpatterns = [
     path("", tenant_views.home, name="home"),
+    path(".well-known/lockbox-keys.json", lockbox_keys, name="lockbox_keys"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/org/", tenant_views.org_settings, name="org_settings"),
