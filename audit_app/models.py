@@ -114,12 +114,34 @@ class AuditPrunedRange(models.Model):
     last_seq = models.BigIntegerField()
     last_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A signed statement of the range (SPEC 11), so nobody without the key can forge one to
+    # hide a deletion. Blank for ranges pruned before ranges were signed.
+    jws = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "first_seq"], name="audit_pruned_tenant_seq")]
 
     def __str__(self):
         return f"{self.tenant} {self.first_seq}..{self.last_seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of a tenant's chain head at a moment (SPEC 11). The customer keeps
+    copies (webhooks, downloads); a later log that does not extend it has been changed."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    previous = models.CharField(max_length=64, blank=True, help_text="sha256 of the previous JWS")
+    jws = models.TextField()
+
+    class Meta:
+        ordering = ["-seq", "-id"]
+        indexes = [models.Index(fields=["tenant", "-seq"], name="audit_checkpoint_tenant_seq")]
+
+    def __str__(self):
+        return f"{self.tenant} checkpoint @ {self.seq}"
 
 
 class RetentionPolicy(models.Model):
