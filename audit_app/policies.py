@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 
 from lockbox_site.errors import InvalidInput, NotFound
-from lockbox_site.ids import as_int
+from lockbox_site.ids import as_id
 from tenants_app.models import Tenant
 from tenants_app.roles import Cap, require
 
@@ -96,8 +96,9 @@ def _save_unique(policy: RetentionPolicy, **kwargs) -> None:
 
 
 def _policy_of_actor(kwargs):
-    actor, policy_id = kwargs["actor"], kwargs["policy_id"]
-    if not RetentionPolicy.objects.filter(pk=as_int(policy_id), tenant_id=actor.tenant_id):
+    # The id as a number: "1", "01" and "001" are one policy, and so one refusal record.
+    actor, policy_id = kwargs["actor"], as_id(kwargs["policy_id"])
+    if not RetentionPolicy.objects.filter(pk=policy_id, tenant_id=actor.tenant_id).exists():
         return None
     return actor.tenant_id, policy_id, {}
 

@@ -12,6 +12,8 @@ from tenants_app.roles import Cap, can
 from . import services
 from .models import OutboxMessage, Webhook
 
+NEW_SECRET_KEY = "lockbox_new_webhook"
+
 
 class WebhookForm(forms.Form):
     url = forms.URLField(label="Endpoint URL", max_length=500, assume_scheme="https")
@@ -25,7 +27,9 @@ def webhooks(request):
         raise PermissionDenied
     form = WebhookForm(request.POST if request.method == "POST" else None)
     status = 200
-    created = None
+    # Shown once, on the page the registration redirects to. It waits in the session, which is
+    # kept on the server (the cookie holds only the session's key), never in a cookie.
+    created = request.session.pop(NEW_SECRET_KEY, None) if request.method == "GET" else None
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -37,10 +41,9 @@ def webhooks(request):
                 form_errors(form, exc)
                 status = exc.status_code
             else:
-                # The secret is shown in this response only: a flash message would carry it in
-                # the `messages` cookie. A fresh form, so a reload does not post it again.
-                created = webhook
-                form = WebhookForm()
+                # Post/redirect/get: a reload of the page cannot register the endpoint twice.
+                request.session[NEW_SECRET_KEY] = {"url": webhook.url, "secret": webhook.secret}
+                return redirect("webhooks")
         else:
             status = 400
     hooks = Webhook.objects.filter(tenant_id=user.tenant_id)

@@ -4,10 +4,11 @@ audited service as the customer's own pages (roles, unlock, plan); the rest is r
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from knox.models import AuthToken
@@ -86,11 +87,22 @@ class UserAdmin(BaseUserAdmin):
             fields.append("tenant")
             # Who may act changes only through the audited actions below.
             fields.append("is_active")
+            if obj.tenant.kind == Tenant.Kind.CUSTOMER:
+                # A customer's user name is who its audit records say acted: not staff's to edit.
+                fields += ["username", "email"]
         return fields
 
     def has_delete_permission(self, request, obj=None):
         # Deleting drops the user's roles without a record: deactivate the user instead.
         return False
+
+    def user_change_password(self, request, id, form_url=""):
+        # A password staff set for a customer's user lets staff sign in as, say, its approver.
+        # Customers keep their own credentials; staff may deactivate (audited) instead.
+        user = self.get_object(request, unquote(id))
+        if user is not None and user.tenant.kind == Tenant.Kind.CUSTOMER:
+            raise PermissionDenied("Staff do not set a customer user's password.")
+        return super().user_change_password(request, id, form_url)
 
     def save_related(self, request, form, formsets, change):
         # Roles change only through the audited service, never through save_m2m.

@@ -17,7 +17,7 @@ from audit_app.models import Operation, RecordType
 from audit_app.refusals import refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
-from lockbox_site.ids import as_int
+from lockbox_site.ids import as_id
 
 from .lockouts import failed_sign_in_addresses, failed_sign_ins_clear
 from .models import Tenant, User
@@ -32,7 +32,7 @@ def _user_of_actor(kwargs):
     actor's own (a made-up or another tenant's id writes nothing)."""
     actor = kwargs["actor"]
     username = (
-        User.objects.filter(pk=as_int(kwargs["user_id"]), tenant_id=actor.tenant_id)
+        User.objects.filter(pk=as_id(kwargs["user_id"]), tenant_id=actor.tenant_id)
         .values_list("username", flat=True)
         .first()
     )

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from audit_app.sqlite_guard import restore_sqlite_guard
+
 
 class Migration(migrations.Migration):
 
@@ -20,4 +22,5 @@ class Migration(migrations.Migration):
             name='operation',
             field=models.CharField(choices=[('RequestCreated', 'Request Created'), ('RequestInternallyApproved', 'Request Internally Approved'), ('RequestInternallyDenied', 'Request Internally Denied'), ('RequestApproved', 'Request Approved'), ('RequestAutoApproved', 'Request Auto Approved'), ('RequestDenied', 'Request Denied'), ('RequestCancelled', 'Request Cancelled'), ('RequestExpired', 'Request Expired'), ('AccessRevoked', 'Access Revoked'), ('AccessExpired', 'Access Expired'), ('OperatorAction', 'Operator Action'), ('LockboxSettingChanged', 'Lockbox Setting Changed'), ('RetentionPolicyCreated', 'Retention Policy Created'), ('RetentionPolicyUpdated', 'Retention Policy Updated'), ('RetentionPolicyDeleted', 'Retention Policy Deleted'), ('RetentionApplied', 'Retention Applied'), ('WebhookRegistered', 'Webhook Registered'), ('WebhookDeleted', 'Webhook Deleted'), ('SignInFailed', 'Sign In Failed'), ('SignInUnlocked', 'Sign In Unlocked'), ('RoleAssigned', 'Role Assigned'), ('RoleRemoved', 'Role Removed'), ('TenantPlanChanged', 'Tenant Plan Changed'), ('SignInLockedOut', 'Sign In Locked Out'), ('UserDeactivated', 'User Deactivated'), ('UserReactivated', 'User Reactivated')], max_length=40),
         ),
+        migrations.RunPython(restore_sqlite_guard, migrations.RunPython.noop),
     ]

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from audit_app.sqlite_guard import restore_sqlite_guard
+
 
 class Migration(migrations.Migration):
 
@@ -33,4 +35,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['tenant', '-seq'], name='audit_checkpoint_tenant_seq')],
             },
         ),
+        migrations.RunPython(restore_sqlite_guard, migrations.RunPython.noop),
     ]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit_app.models import Operation, RecordType
 from audit_app.refusals import refusals_audited
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
-from lockbox_site.ids import as_int
+from lockbox_site.ids import as_id, as_int
 from tenants_app.models import CloudPC
 from tenants_app.roles import Cap, can, require
 
@@ -29,7 +29,7 @@ Status = AccessRequest.Status
 
 
 def _request_of(kwargs):
-    access_request_id = as_int(kwargs["access_request_id"])
+    access_request_id = as_id(kwargs["access_request_id"])
     tenant_id = (
         AccessRequest.objects.filter(pk=access_request_id)
         .values_list("tenant_id", flat=True)
@@ -65,7 +65,7 @@ def _clean_duration(duration_minutes) -> int:
 def _clean_cloud_pcs(ticket: Ticket, cloud_pc_ids) -> list[CloudPC]:
     if not isinstance(cloud_pc_ids, list | tuple) or not cloud_pc_ids:
         raise InvalidInput("Choose at least one Cloud PC.")
-    wanted = {as_int(pk) for pk in cloud_pc_ids}
+    wanted = {as_id(pk) for pk in cloud_pc_ids}
     if None in wanted:
         raise InvalidInput("cloud_pcs must be a list of Cloud PC ids.")
     found = list(CloudPC.objects.filter(tenant_id=ticket.tenant_id, pk__in=wanted))

@@ -51,7 +51,9 @@ def notify_approvers(access_request: AccessRequest) -> None:
 
 
 def notify_requester(access_request: AccessRequest, outcome: str) -> None:
-    webhooks_enqueue(access_request, f"request.{access_request.status}")
+    if access_request.reached_customer_at is not None:
+        # A request the customer never saw (SPEC 8) is not told to the customer's webhooks.
+        webhooks_enqueue(access_request, f"request.{access_request.status}")
     email = access_request.requester.email
     if not email:
         return

@@ -35,6 +35,10 @@ _REFUSED_NETWORKS = [
         "64:ff9b::/96",
         "64:ff9b:1::/48",
         "2001::/32",
+        # Python 3.11 calls these global; they embed or reach internal IPv4 space.
+        "::/96",  # IPv4-compatible (::127.0.0.1)
+        "::ffff:0:0:0/96",  # SIIT
+        "fec0::/10",  # site-local
     )
 ]
 

@@ -1,8 +1,9 @@
 """Webhooks: registration (audited, address-checked) and request events queued in the outbox."""
 
+import hashlib
 import secrets
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -12,7 +13,7 @@ from audit_app.models import Operation, RecordType
 from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, NotFound
-from lockbox_site.ids import as_int
+from lockbox_site.ids import as_id
 from tenants_app.models import Tenant
 from tenants_app.roles import Cap, require
 
@@ -52,19 +53,21 @@ def _check_target(url: str) -> None:
 
 
 def redact_url(url: str) -> str:
-    """The URL without credentials: user:password@ and secret-looking query values masked."""
+    """What an audit record keeps of an endpoint URL: its origin only.
+
+    Secrets hide anywhere in a URL (user:password@, a path like Slack's /services/T/B/SECRET,
+    ;params, any query name, the fragment): masking a list of them leaks the rest, so the
+    record keeps scheme, host and port, and `url_sha256` tells which URL it was.
+    """
     parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    query = urlencode(
-        [
-            (name, "***" if any(word in name.lower() for word in _SECRET_PARAMS) else value)
-            for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        ],
-        safe="*",
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}/…"
 
 
 def _audit(webhook: Webhook, *, actor, operation, client_ip):
@@ -75,13 +78,17 @@ def _audit(webhook: Webhook, *, actor, operation, client_ip):
         operation=operation,
         object_type="Webhook",
         object_id=webhook.pk,
-        details={"url": redact_url(webhook.url), "description": webhook.description},
+        details={
+            "url": redact_url(webhook.url),
+            "url_sha256": hashlib.sha256(webhook.url.encode()).hexdigest(),
+            "description": webhook.description,
+        },
         client_ip=client_ip,
     )
 
 
 def _webhook_of_actor(kwargs):
-    actor, webhook_id = kwargs["actor"], as_int(kwargs["webhook_id"])
+    actor, webhook_id = kwargs["actor"], as_id(kwargs["webhook_id"])
     if not Webhook.objects.filter(pk=webhook_id, tenant_id=actor.tenant_id).exists():
         return None
     return actor.tenant_id, webhook_id, {}

@@ -86,10 +86,15 @@ def test_every_decision_sends_an_event(world, make_request, receiver):
     services.webhook_create(actor=world.admin, url=receiver["url"])
     denied = make_request(stage="pending_customer")
     services.access_request_deny(actor=world.approver, access_request_id=denied.pk)
-    cancelled = make_request()
+    cancelled = make_request(stage="pending_customer")
     services.access_request_cancel(actor=world.engineer, access_request_id=cancelled.pk)
     events = sorted(m.payload["event"] for m in OutboxMessage.objects.filter(kind="webhook"))
-    assert events == ["request.cancelled", "request.denied", "request.pending_customer"]
+    assert events == [
+        "request.cancelled",
+        "request.denied",
+        "request.pending_customer",
+        "request.pending_customer",
+    ]
 
 
 def test_a_failing_endpoint_is_retried_with_back_off_and_logged(world, make_request, receiver):
@@ -182,7 +187,9 @@ def test_the_webhook_api(world, api, receiver, make_request):
 
 def test_the_webhooks_page(world, client, receiver):
     client.force_login(world.admin)
-    response = client.post("/settings/webhooks/", {"url": receiver["url"], "description": "SIEM"})
+    response = client.post(
+        "/settings/webhooks/", {"url": receiver["url"], "description": "SIEM"}, follow=True
+    )
     assert (
         b"signing secret, shown only now" in response.content
         and receiver["url"].encode() in response.content
@@ -315,11 +322,15 @@ def test_a_public_target_is_accepted(world, api, settings, monkeypatch):
 def test_the_signing_secret_never_travels_in_a_cookie(world, client, receiver):
     client.force_login(world.admin)
     response = client.post("/settings/webhooks/", {"url": receiver["url"]})
+    # Redirected, so reloading the page cannot register the endpoint a second time.
+    assert response.status_code == 302 and response["Location"] == "/settings/webhooks/"
     secret = Webhook.objects.get().secret
-    assert response.status_code == 200 and secret.encode() in response.content
-    assert b"shown only now" in response.content
     assert all(secret not in morsel.value for morsel in response.cookies.values())
+    page = client.get("/settings/webhooks/")
+    assert secret.encode() in page.content and b"shown only now" in page.content
+    assert all(secret not in morsel.value for morsel in page.cookies.values())
     assert secret.encode() not in client.get("/settings/webhooks/").content  # shown once
+    assert Webhook.objects.count() == 1
 
 
 def test_credentials_in_a_webhook_url_stay_out_of_the_audit_log(world, receiver):
@@ -331,4 +342,4 @@ def test_credentials_in_a_webhook_url_stay_out_of_the_audit_log(world, receiver)
     assert len(details) == 2
     for text in details:
         assert "s3cr3tpw" not in text and "alice" not in text and "t0k3n" not in text
-        assert "http://***@127.0.0.1:" in text and "token=***" in text and "x=1" in text
+        assert "http://127.0.0.1:" in text and "/\\u2026" in text  # the origin only

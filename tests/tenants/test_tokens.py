@@ -122,12 +122,13 @@ def test_the_changepassword_command_revokes_every_token(world):
 
 
 def test_a_password_change_in_the_admin_revokes_every_token(world, client):
-    token = _sign_in()["token"]
-    world.admin.is_staff = world.admin.is_superuser = True
-    world.admin.save()
-    client.force_login(world.admin)
+    # Staff set passwords of provider users only (a customer's user keeps its own).
+    token = _sign_in("engineer@provider.example")["token"]
+    world.manager.is_staff = world.manager.is_superuser = True
+    world.manager.save()
+    client.force_login(world.manager)
     response = client.post(
-        f"/admin/tenants_app/user/{world.approver.pk}/password/",
+        f"/admin/tenants_app/user/{world.engineer.pk}/password/",
         {
             "password1": "a-long-and-unusual-passphrase",
             "password2": "a-long-and-unusual-passphrase",
