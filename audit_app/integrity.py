@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from tenants_app.models import Tenant
 
 from .chain import GENESIS, HASHED_FIELDS, record_hash
+from .decision_checks import decision_problem
 from .models import AuditPrunedRange, AuditRecord
 
 
@@ -52,6 +53,8 @@ def verify_tenant(tenant: Tenant) -> tuple[int, ChainBreak | None]:
             return checked, ChainBreak(tenant.slug, seq, item["id"], "link to previous broken")
         if record_hash(expected_prev, tenant.pk, item) != item["hash"]:
             return checked, ChainBreak(tenant.slug, seq, item["id"], "content altered")
+        if problem := decision_problem(tenant.pk, item):
+            return checked, ChainBreak(tenant.slug, seq, item["id"], problem)
         expected_seq, expected_prev, checked = seq + 1, item["hash"], checked + 1
     head = getattr(tenant, "auditchainhead", None)
     if head is not None and head.last_seq != expected_seq - 1:

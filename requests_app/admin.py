@@ -19,7 +19,16 @@ class DecisionInline(admin.TabularInline):
     model = Decision
     extra = 0
     can_delete = False
-    readonly_fields = ["stage", "outcome", "actor", "automatic", "comment", "created_at"]
+    readonly_fields = [
+        "stage",
+        "outcome",
+        "actor",
+        "automatic",
+        "comment",
+        "created_at",
+        "statement",
+        "jws",
+    ]
 
     def has_add_permission(self, request, obj=None):
         return False

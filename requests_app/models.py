@@ -1,3 +1,6 @@
+import base64
+import binascii
+import json
 import uuid
 
 from django.conf import settings
@@ -121,6 +124,10 @@ class Decision(models.Model):
     automatic = models.BooleanField(default=False)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # A customer-side decision's signed statement (SPEC 11, lockbox.decision/v1) and its
+    # compact JWS; empty for the provider's own decisions (internal, cancellation).
+    statement = models.JSONField(default=dict, blank=True)
+    jws = models.TextField(blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -131,6 +138,18 @@ class Decision(models.Model):
     @property
     def actor_name(self) -> str:
         return self.actor.username if self.actor_id else "System"
+
+    @property
+    def key_id(self) -> str:
+        """The kid in the JWS header: which of the published keys signed it ("" if unsigned)."""
+        header = self.jws.split(".", 1)[0]
+        if not header:
+            return ""
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+        except (binascii.Error, ValueError):
+            return ""
+        return decoded.get("kid", "") if isinstance(decoded, dict) else ""
 
 
 class Webhook(models.Model):

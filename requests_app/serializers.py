@@ -1,9 +1,11 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tenants_app.models import CloudPC
 
 from .models import AccessRequest, Decision, Ticket
+from .services.statements import DECISION_KINDS, DECISION_TYPE
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -37,13 +39,65 @@ class TicketCreateSerializer(serializers.Serializer):
     )
 
 
+class StatementCloudPCSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class StatementWindowSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class DecisionStatementSerializer(serializers.Serializer):
+    """The schema of a signed statement; the API serves the stored statement byte for byte."""
+
+    type = serializers.CharField(help_text=f'Always "{DECISION_TYPE}"')
+    tenant = serializers.CharField(help_text="The tenant's slug")
+    tenant_id = serializers.IntegerField()
+    request = serializers.IntegerField(help_text="The access request's id")
+    ticket = serializers.CharField(help_text="e.g. TKT-000123")
+    requester = serializers.CharField()
+    cloud_pcs = StatementCloudPCSerializer(many=True, help_text="Sorted by id")
+    decision = serializers.ChoiceField(choices=DECISION_KINDS)
+    by = serializers.CharField(help_text='Who decided: a username or "System"')
+    at = serializers.DateTimeField()
+    window = StatementWindowSerializer(allow_null=True)
+    comment_sha256 = serializers.CharField(help_text="SHA-256 (hex) of the UTF-8 comment")
+
+
 class DecisionSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_name", read_only=True)
+    statement = serializers.SerializerMethodField(
+        help_text="The signed statement of a customer-side decision; null for the provider's own"
+    )
+    jws = serializers.SerializerMethodField(
+        help_text="Compact JWS (EdDSA) over the canonical statement; verify with "
+        "/.well-known/lockbox-keys.json"
+    )
 
     class Meta:
         model = Decision
-        fields = ["stage", "outcome", "actor", "automatic", "comment", "created_at"]
+        fields = [
+            "stage",
+            "outcome",
+            "actor",
+            "automatic",
+            "comment",
+            "created_at",
+            "statement",
+            "jws",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(DecisionStatementSerializer(allow_null=True))
+    def get_statement(self, decision) -> dict | None:
+        # As stored and signed: re-serializing could change a byte the signature covers.
+        return decision.statement or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_jws(self, decision) -> str | None:
+        return decision.jws or None
 
 
 class CloudPCBriefSerializer(serializers.ModelSerializer):

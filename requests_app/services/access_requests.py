@@ -138,7 +138,7 @@ def access_request_internal_approve(
     require_status(access_request, Status.PENDING_INTERNAL, action="approve internally")
     now = timezone.now()
     require_not_overdue(access_request, now)
-    record_decision(
+    decision = record_decision(
         access_request,
         stage=Decision.Stage.INTERNAL,
         outcome=Decision.Outcome.APPROVED,
@@ -164,13 +164,14 @@ def access_request_internal_approve(
     )
     audit_transition(
         access_request,
+        decision=decision,
         actor=actor,
         operation=Operation.REQUEST_INTERNALLY_APPROVED,
         client_ip=client_ip,
         comment=comment,
     )
     if access_request.auto_approved:
-        record_decision(
+        decision = record_decision(
             access_request,
             stage=Decision.Stage.CUSTOMER,
             outcome=Decision.Outcome.APPROVED,
@@ -180,6 +181,7 @@ def access_request_internal_approve(
         )
         audit_transition(
             access_request,
+            decision=decision,
             actor=None,
             operation=Operation.REQUEST_AUTO_APPROVED,
             auto_approved=True,
@@ -209,7 +211,7 @@ def access_request_internal_deny(
     access_request.status = Status.DENIED
     access_request.closed_at = now
     access_request.save(update_fields=["status", "closed_at"])
-    record_decision(
+    decision = record_decision(
         access_request,
         stage=Decision.Stage.INTERNAL,
         outcome=Decision.Outcome.DENIED,
@@ -219,6 +221,7 @@ def access_request_internal_deny(
     )
     audit_transition(
         access_request,
+        decision=decision,
         actor=actor,
         operation=Operation.REQUEST_INTERNALLY_DENIED,
         client_ip=client_ip,
@@ -243,7 +246,7 @@ def access_request_approve(
     require_not_overdue(access_request, now)
     _open_window(access_request, now)
     access_request.save(update_fields=["status", "window_starts_at", "window_ends_at"])
-    record_decision(
+    decision = record_decision(
         access_request,
         stage=Decision.Stage.CUSTOMER,
         outcome=Decision.Outcome.APPROVED,
@@ -253,6 +256,7 @@ def access_request_approve(
     )
     audit_transition(
         access_request,
+        decision=decision,
         actor=actor,
         operation=Operation.REQUEST_APPROVED,
         client_ip=client_ip,
@@ -276,7 +280,7 @@ def access_request_deny(*, actor, access_request_id, comment="", client_ip=None)
     access_request.status = Status.DENIED
     access_request.closed_at = now
     access_request.save(update_fields=["status", "closed_at"])
-    record_decision(
+    decision = record_decision(
         access_request,
         stage=Decision.Stage.CUSTOMER,
         outcome=Decision.Outcome.DENIED,
@@ -286,6 +290,7 @@ def access_request_deny(*, actor, access_request_id, comment="", client_ip=None)
     )
     audit_transition(
         access_request,
+        decision=decision,
         actor=actor,
         operation=Operation.REQUEST_DENIED,
         client_ip=client_ip,
@@ -308,7 +313,7 @@ def access_request_cancel(*, actor, access_request_id, comment="", client_ip=Non
     access_request.status = Status.CANCELLED
     access_request.closed_at = now
     access_request.save(update_fields=["status", "closed_at"])
-    record_decision(
+    decision = record_decision(
         access_request,
         stage=Decision.Stage.CANCELLATION,
         outcome=Decision.Outcome.CANCELLED,
@@ -318,6 +323,7 @@ def access_request_cancel(*, actor, access_request_id, comment="", client_ip=Non
     )
     audit_transition(
         access_request,
+        decision=decision,
         actor=actor,
         operation=Operation.REQUEST_CANCELLED,
         client_ip=client_ip,
@@ -341,7 +347,7 @@ def access_request_revoke(*, actor, access_request_id, comment="", client_ip=Non
     access_request.window_ends_at = now
     access_request.closed_at = now
     access_request.save(update_fields=["status", "window_ends_at", "closed_at"])
-    record_decision(
+    decision = record_decision(
         access_request,
         stage=Decision.Stage.REVOCATION,
         outcome=Decision.Outcome.REVOKED,
@@ -351,6 +357,7 @@ def access_request_revoke(*, actor, access_request_id, comment="", client_ip=Non
     )
     audit_transition(
         access_request,
+        decision=decision,
         actor=actor,
         operation=Operation.ACCESS_REVOKED,
         client_ip=client_ip,

@@ -8,6 +8,7 @@ from lockbox_site.errors import InvalidInput, InvalidState, NotFound
 
 from ..models import AccessRequest, Decision
 from ..selectors import access_requests_for_user
+from .statements import sign_decision
 
 
 def lock_access_request(access_request_id, actor=None) -> AccessRequest:
@@ -48,8 +49,12 @@ def audit_transition(
     actor,
     operation: Operation,
     client_ip=None,
+    decision: Decision | None = None,
     **details,
 ) -> None:
+    if decision is not None and decision.jws:
+        # In the hashed record too, so the chain covers the signed statement.
+        details.update(statement=decision.statement, jws=decision.jws)
     audit_record(
         tenant_id=access_request.tenant_id,
         actor=actor,
@@ -69,8 +74,10 @@ def audit_transition(
 
 def record_decision(
     access_request, *, stage, outcome, actor, comment="", automatic=False, now=None
-):
-    return Decision.objects.create(
+) -> Decision:
+    """Save a decision; a customer-side one is signed here, after the transition's changes to
+    the request and before its audit record (pass it to audit_transition as `decision`)."""
+    decision = Decision(
         access_request=access_request,
         stage=stage,
         outcome=outcome,
@@ -79,6 +86,9 @@ def record_decision(
         automatic=automatic,
         created_at=now or timezone.now(),
     )
+    sign_decision(access_request, decision)
+    decision.save()
+    return decision
 
 
 def clean_comment(comment) -> str:
