@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from lockbox_site.admin import ReadOnlyAdmin
 
-from .models import AuditChainHead, AuditPrunedRange, AuditRecord, RetentionPolicy
+from .models import AuditChainHead, AuditCheckpoint, AuditPrunedRange, AuditRecord, RetentionPolicy
 
 
 @admin.register(AuditRecord)
@@ -38,3 +38,9 @@ class AuditChainHeadAdmin(ReadOnlyAdmin):
 @admin.register(AuditPrunedRange)
 class AuditPrunedRangeAdmin(ReadOnlyAdmin):
     list_display = ["tenant", "first_seq", "last_seq", "created_at"]
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["tenant", "seq", "issued_at"]
+    list_filter = ["tenant"]

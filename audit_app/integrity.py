@@ -100,11 +100,11 @@ def _check_pruned_ranges(tenant: Tenant, result: SignedCheck) -> ChainBreak | No
     first_checkpoint = AuditCheckpoint.objects.filter(tenant=tenant).order_by("issued_at").first()
     signed = AuditPrunedRange.objects.filter(tenant=tenant).exclude(jws="")
     first_signed = signed.order_by("id").first()
-    starts = [x.issued_at for x in [first_checkpoint] if x] + [
-        x.created_at for x in [first_signed] if x
-    ]
-    signing_began = min(starts) if starts else None
-    for pruned in AuditPrunedRange.objects.filter(tenant=tenant).order_by("first_seq", "id"):
+    began = [first_checkpoint.issued_at] if first_checkpoint else []
+    began += [first_signed.created_at] if first_signed else []
+    signing_began = min(began, default=None)
+    ranges = AuditPrunedRange.objects.filter(tenant=tenant).order_by("first_seq", "id")
+    for pruned in ranges.iterator():
         name = f"pruned range {pruned.first_seq}-{pruned.last_seq}"
         if not pruned.jws:
             legacy = (signing_began is None or pruned.created_at < signing_began) and (
@@ -128,6 +128,23 @@ def _check_pruned_ranges(tenant: Tenant, result: SignedCheck) -> ChainBreak | No
     return None
 
 
+def _checkpoint_problem(checkpoint, tenant: Tenant, previous_jws, previous_seq) -> str | None:
+    """What is wrong with one checkpoint row, read in issue order after `previous_jws`."""
+    name = f"checkpoint {checkpoint.seq}"
+    try:
+        statement = verify(checkpoint.jws)
+    except SignatureInvalid as exc:
+        return f"{name}: signature invalid ({exc})"
+    if not _same_statement(statement, checkpoint_statement(checkpoint, tenant), "issued_at"):
+        return f"{name} does not match its signature"
+    link = hashlib.sha256(previous_jws.encode()).hexdigest() if previous_jws else None
+    if statement["previous"] != link:
+        return f"{name}: previous checkpoint is missing or altered (link broken)"
+    if checkpoint.seq < previous_seq:
+        return f"{name} signs a head below the checkpoint before it"
+    return None
+
+
 def _check_checkpoint_rows(tenant: Tenant, result: SignedCheck) -> tuple[ChainBreak | None, dict]:
     """Each checkpoint's JWS is ours and matches its row; `previous` links them in issue order.
 
@@ -136,24 +153,12 @@ def _check_checkpoint_rows(tenant: Tenant, result: SignedCheck) -> tuple[ChainBr
     signed: dict[int, str] = {}
     previous_jws, previous_seq = None, 0
     for checkpoint in AuditCheckpoint.objects.filter(tenant=tenant).order_by("id").iterator():
-        name = f"checkpoint {checkpoint.seq}"
-
-        def broken(problem, seq=checkpoint.seq):
-            return ChainBreak(tenant.slug, seq, None, problem), signed
-
-        try:
-            statement = verify(checkpoint.jws)
-        except SignatureInvalid as exc:
-            return broken(f"{name}: signature invalid ({exc})")
-        if not _same_statement(statement, checkpoint_statement(checkpoint, tenant), "issued_at"):
-            return broken(f"{name} does not match its signature")
-        link = hashlib.sha256(previous_jws.encode()).hexdigest() if previous_jws else None
-        if statement["previous"] != link:
-            return broken(f"{name}: previous checkpoint is missing or altered (link broken)")
-        if statement["seq"] < previous_seq:
-            return broken(f"{name} signs a head below the checkpoint before it")
-        signed[statement["seq"]] = statement["hash"]
-        previous_jws, previous_seq = checkpoint.jws, statement["seq"]
+        problem = _checkpoint_problem(checkpoint, tenant, previous_jws, previous_seq)
+        if problem is not None:
+            return ChainBreak(tenant.slug, checkpoint.seq, None, problem), signed
+        # The row matches its signature, so its seq and hash are the signed ones.
+        signed[checkpoint.seq] = checkpoint.hash
+        previous_jws, previous_seq = checkpoint.jws, checkpoint.seq
         result.checkpoints += 1
     return None, signed
 
