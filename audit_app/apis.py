@@ -1,22 +1,28 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from lockbox_site.api_docs import ERRORS
+from lockbox_site.errors import NotFound
 from lockbox_site.web import client_ip
 
 from .export import audit_csv_response
 from .filters import AuditRecordFilter
+from .models import AuditCheckpoint
 from .policies import (
     retention_policy_create,
     retention_policy_delete,
     retention_policy_update,
 )
-from .selectors import audit_records_for_user, retention_policies_for_user
-from .serializers import AuditRecordSerializer, RetentionPolicySerializer
+from .selectors import audit_records_for_user, checkpoints_for_user, retention_policies_for_user
+from .serializers import (
+    AuditCheckpointSerializer,
+    AuditRecordSerializer,
+    RetentionPolicySerializer,
+)
 
 
 class AuditCursorPagination(CursorPagination):
@@ -40,6 +46,39 @@ class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
     def export(self, request):
         queryset = self.filter_queryset(self.get_queryset().select_related(None))
         return audit_csv_response(queryset, request.user.tenant.slug)
+
+
+class CheckpointCursorPagination(CursorPagination):
+    ordering = ("-seq", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+@extend_schema_view(
+    # 404: a cursor that is not one of ours.
+    list=extend_schema(
+        responses={200: AuditCheckpointSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]}
+    )
+)
+class AuditCheckpointViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's tenant's signed checkpoints (SPEC 11), newest first."""
+
+    serializer_class = AuditCheckpointSerializer
+    pagination_class = CheckpointCursorPagination
+    filter_backends = []
+    queryset = AuditCheckpoint.objects.none()  # the model, for the schema
+
+    def get_queryset(self):
+        return checkpoints_for_user(self.request.user)
+
+    @extend_schema(responses={200: AuditCheckpointSerializer, 403: ERRORS[403], 404: ERRORS[404]})
+    @action(detail=False, methods=["get"])
+    def latest(self, request):
+        checkpoint = self.get_queryset().first()
+        if checkpoint is None:
+            raise NotFound("No checkpoint has been issued for this tenant yet.")
+        return Response(AuditCheckpointSerializer(checkpoint).data)
 
 
 @extend_schema_view(

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 from tenants_app.models import Tenant
 
@@ -113,7 +114,9 @@ class AuditPrunedRange(models.Model):
     first_seq = models.BigIntegerField()
     last_seq = models.BigIntegerField()
     last_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When it was pruned: set by retention (not auto_now_add) because the signed statement
+    # carries it as `pruned_at` and is made before the row is written.
+    created_at = models.DateTimeField(default=timezone.now)
     # A signed statement of the range (SPEC 11), so nobody without the key can forge one to
     # hide a deletion. Blank for ranges pruned before ranges were signed.
     jws = models.TextField(blank=True)

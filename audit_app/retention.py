@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from tenants_app.models import Tenant
 
+from .checkpoints import checkpoint_issue
 from .models import (
     AuditChainHead,
     AuditPrunedRange,
@@ -29,6 +30,7 @@ from .models import (
     RecordType,
     RetentionPolicy,
 )
+from .pruned_ranges import pruned_range_signed
 from .services import audit_record
 
 
@@ -134,8 +136,13 @@ def tenant_prune(
                 rows = sorted(cursor.fetchall())
             if not rows:
                 return PruneResult(deleted, True)
+            # Each range signed (SPEC 11), so a range nobody signed shows a deletion that
+            # was not retention's. Ranges of successive batches stay separate rows.
+            pruned_at = timezone.now()
             AuditPrunedRange.objects.bulk_create(
-                AuditPrunedRange(tenant=tenant, first_seq=a, last_seq=b, last_hash=h)
+                pruned_range_signed(
+                    tenant=tenant, first_seq=a, last_seq=b, last_hash=h, pruned_at=pruned_at
+                )
                 for a, b, h in _contiguous_runs(rows)
             )
             deleted += len(rows)
@@ -144,7 +151,9 @@ def tenant_prune(
 def tenant_retention_apply(
     *, tenant_id: int, now=None, batch_size: int | None = None, max_seconds: float | None = None
 ) -> int:
-    """One tenant's retention run: delete what has expired, then one RetentionApplied record."""
+    """One tenant's retention run: delete what has expired, then one RetentionApplied record
+    and a checkpoint that signs it (SPEC 11), in one transaction: the checkpoint's seq is the
+    RetentionApplied record's."""
     now = now or timezone.now()
     tenant = Tenant.objects.get(pk=tenant_id)
     result = tenant_prune(
@@ -166,6 +175,7 @@ def tenant_retention_apply(
             object_id=tenant.slug,
             details=details,
         )
+        checkpoint_issue(tenant_id=tenant.pk)
     return result.deleted
 
 

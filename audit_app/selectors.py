@@ -1,8 +1,8 @@
 from django.db.models import QuerySet
 
-from tenants_app.roles import Cap, can
+from tenants_app.roles import Cap, can, require
 
-from .models import AuditRecord, RetentionPolicy
+from .models import AuditCheckpoint, AuditRecord, RetentionPolicy
 
 
 def audit_records_for_user(user) -> QuerySet[AuditRecord]:
@@ -16,3 +16,17 @@ def retention_policies_for_user(user) -> QuerySet[RetentionPolicy]:
     if not can(user, Cap.SEARCH_AUDIT):
         return RetentionPolicy.objects.none()
     return RetentionPolicy.objects.filter(tenant_id=user.tenant_id).order_by("priority")
+
+
+def checkpoints_for_user(user) -> QuerySet[AuditCheckpoint]:
+    """The caller's tenant's checkpoints, newest first; 403 for those who may not search audit."""
+    require(
+        user,
+        Cap.SEARCH_AUDIT,
+        "Only a Global Administrator or an Audit Reader sees the audit log's checkpoints.",
+    )
+    return (
+        AuditCheckpoint.objects.filter(tenant_id=user.tenant_id)
+        .select_related("tenant")
+        .order_by("-seq", "-id")
+    )

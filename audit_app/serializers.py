@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from .checkpoints import checkpoint_as_json
 from .models import AuditRecord, Operation, RecordType, RetentionPolicy
 
 
@@ -51,3 +52,26 @@ class RetentionPolicySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class AuditCheckpointSerializer(serializers.Serializer):
+    """A signed checkpoint as every surface carries it (checkpoint_as_json); the fields repeat
+    the signed statement for reading, and a verifier trusts only the JWS."""
+
+    kind = serializers.CharField(read_only=True, help_text='Always "checkpoint".')
+    tenant = serializers.CharField(read_only=True, help_text="The tenant's slug.")
+    tenant_id = serializers.IntegerField(read_only=True)
+    seq = serializers.IntegerField(read_only=True, help_text="The last chain position covered.")
+    hash = serializers.CharField(read_only=True, help_text="That record's hash.")
+    issued_at = serializers.DateTimeField(read_only=True)
+    previous = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="sha256 (hex) of the previous checkpoint's JWS; null for the first.",
+    )
+    jws = serializers.CharField(
+        read_only=True, help_text="Compact JWS (EdDSA) over the lockbox.checkpoint/v1 statement."
+    )
+
+    def to_representation(self, checkpoint):
+        return checkpoint_as_json(checkpoint, checkpoint.tenant)

@@ -1,11 +1,13 @@
-"""Retention as Celery tasks: the daily beat task starts one task per tenant.
+"""Audit's Celery tasks: retention (the daily beat task starts one task per tenant) and the
+signed checkpoints (SPEC 11).
 
-A tenant with many records or policies then delays only itself, and a run that fails or is
-killed for one tenant leaves the others' runs alone.
+A tenant with many records or policies then delays only retention of itself, and a run that
+fails or is killed for one tenant leaves the others' runs alone.
 """
 
 from celery import shared_task
 
+from .checkpoints import checkpoints_issue_due
 from .retention import retention_tenant_ids, tenant_retention_apply
 
 # A tenant's run deletes in short batches (about 60,000 rows/s on PostgreSQL: docs/PERFORMANCE.md),
@@ -37,3 +39,22 @@ def apply_retention() -> list[int]:
 )
 def apply_retention_tenant(tenant_id: int) -> int:
     return tenant_retention_apply(tenant_id=tenant_id, max_seconds=TENANT_BUDGET)
+
+
+# Signing a tenant's head is one short transaction (a lookup, an Ed25519 signature, a few
+# inserts): thousands fit in the budget. Tenants left over when it runs out are the first of the
+# next run, LOCKBOX_CHECKPOINT_SECONDS later.
+CHECKPOINT_SOFT_LIMIT = 120
+CHECKPOINT_HARD_LIMIT = 150
+CHECKPOINT_BUDGET = 90
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=CHECKPOINT_SOFT_LIMIT,
+    time_limit=CHECKPOINT_HARD_LIMIT,
+)
+def issue_checkpoints() -> int:
+    """The beat task: a signed checkpoint for each tenant whose chain head moved."""
+    return len(checkpoints_issue_due(max_seconds=CHECKPOINT_BUDGET))

@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from audit_app.apis import AuditRecordViewSet, RetentionPolicyViewSet
+from audit_app.apis import AuditCheckpointViewSet, AuditRecordViewSet, RetentionPolicyViewSet
 from requests_app.apis import AccessRequestViewSet, CloudPCViewSet, TicketViewSet, WebhookViewSet
 from tenants_app.apis import LockboxSettingView, LogoutAllView, LogoutView, MeView, TokenView
 from tenants_app.user_apis import UserViewSet
@@ -15,6 +15,7 @@ router.register("cloud-pcs", CloudPCViewSet, basename="cloud-pc")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("users", UserViewSet, basename="user")
 router.register("audit/records", AuditRecordViewSet, basename="audit-record")
+router.register("audit/checkpoints", AuditCheckpointViewSet, basename="audit-checkpoint")
 router.register("audit/retention-policies", RetentionPolicyViewSet, basename="retention-policy")
 
 urlpatterns = [

@@ -269,6 +269,8 @@ LOCKBOX_OUTBOX_GRACE_SECONDS = env_int("LOCKBOX_OUTBOX_GRACE_SECONDS", 10, minim
 LOCKBOX_SIGNING_KEY_FILE = env_str("LOCKBOX_SIGNING_KEY_FILE", str(VAR_DIR / "signing-key.pem"))
 LOCKBOX_SIGNING_KEY_GENERATE = not env_str("LOCKBOX_SIGNING_KEY_FILE")
 LOCKBOX_VERIFY_KEY_FILES = env_list("LOCKBOX_VERIFY_KEY_FILES")
+# How often each tenant whose audit chain moved gets a signed checkpoint (SPEC 11).
+LOCKBOX_CHECKPOINT_SECONDS = env_int("LOCKBOX_CHECKPOINT_SECONDS", 300, minimum=1)
 AUDIT_DEFAULT_RETENTION_DAYS = env_int("AUDIT_DEFAULT_RETENTION_DAYS", 180, minimum=1)
 AUDIT_RETENTION_BATCH = env_int("AUDIT_RETENTION_BATCH", 5000, minimum=1)
 # The same refused attempt (actor, operation, object) is audited once per this many seconds.
@@ -313,6 +315,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.flush_outbox",
         "schedule": timedelta(seconds=LOCKBOX_OUTBOX_FLUSH_SECONDS),
         "options": {"expires": LOCKBOX_OUTBOX_FLUSH_SECONDS * 2},
+    },
+    "audit-checkpoints": {
+        "task": "audit_app.tasks.issue_checkpoints",
+        "schedule": timedelta(seconds=LOCKBOX_CHECKPOINT_SECONDS),
+        "options": {"expires": LOCKBOX_CHECKPOINT_SECONDS},
     },
     "audit-retention": {
         "task": "audit_app.tasks.apply_retention",

@@ -1,4 +1,4 @@
-"""Webhooks: registration (audited, address-checked) and request events queued in the outbox."""
+"""Webhooks: registration (audited, address-checked) and tenant events queued in the outbox."""
 
 import hashlib
 import secrets
@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit_app.models import Operation, RecordType
+from audit_app.checkpoints import checkpoint_as_json
+from audit_app.models import AuditCheckpoint, Operation, RecordType
 from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, NotFound
@@ -138,36 +139,58 @@ def webhook_delete(*, actor, webhook_id, client_ip=None) -> None:
     webhook.delete()
 
 
+def _payload(event: str, data: dict) -> dict:
+    # Delivery adds the outbox message's "id" (webhook_http.post_event).
+    return {"event": event, "occurred_at": timezone.now().isoformat(), **data}
+
+
 def event_payload(access_request: AccessRequest, event: str) -> dict:
-    return {
-        "event": event,
-        "occurred_at": timezone.now().isoformat(),
-        "request": {
-            "id": access_request.pk,
-            "tenant": access_request.tenant.slug,
-            "ticket": access_request.ticket.number,
-            "requester": access_request.requester.username,
-            "status": access_request.status,
-            "auto_approved": access_request.auto_approved,
-            "reason": access_request.reason,
-            "duration_minutes": access_request.duration_minutes,
-            "expires_at": access_request.expires_at.isoformat(),
-            "window_ends_at": access_request.window_ends_at.isoformat()
-            if access_request.window_ends_at
-            else None,
+    return _payload(
+        event,
+        {
+            "request": {
+                "id": access_request.pk,
+                "tenant": access_request.tenant.slug,
+                "ticket": access_request.ticket.number,
+                "requester": access_request.requester.username,
+                "status": access_request.status,
+                "auto_approved": access_request.auto_approved,
+                "reason": access_request.reason,
+                "duration_minutes": access_request.duration_minutes,
+                "expires_at": access_request.expires_at.isoformat(),
+                "window_ends_at": access_request.window_ends_at.isoformat()
+                if access_request.window_ends_at
+                else None,
+            }
         },
-    }
+    )
 
 
-def webhooks_enqueue(access_request: AccessRequest, event: str) -> int:
-    """One outbox message per registered webhook of the request's tenant, in this transaction."""
-    payload = event_payload(access_request, event)
-    hooks = list(Webhook.objects.filter(tenant_id=access_request.tenant_id))
+def _enqueue(tenant_id: int, payload: dict) -> int:
+    hooks = list(Webhook.objects.filter(tenant_id=tenant_id))
     for webhook in hooks:
         outbox_enqueue(
             kind=OutboxMessage.Kind.WEBHOOK,
-            tenant_id=access_request.tenant_id,
+            tenant_id=tenant_id,
             payload=payload,
             webhook=webhook,
         )
     return len(hooks)
+
+
+def webhooks_enqueue(access_request: AccessRequest, event: str) -> int:
+    """One outbox message per registered webhook of the request's tenant, in this transaction."""
+    return _enqueue(access_request.tenant_id, event_payload(access_request, event))
+
+
+def tenant_event_enqueue(tenant_id: int, event: str, data: dict) -> int:
+    """An event about the tenant rather than one request: `{"id", "event", "occurred_at",
+    **data}` to each of its webhooks, through the outbox, in the caller's transaction."""
+    return _enqueue(tenant_id, _payload(event, data))
+
+
+def checkpoint_webhooks_enqueue(sender, *, checkpoint: AuditCheckpoint, tenant: Tenant, **kwargs):
+    """Receiver of audit_app's checkpoint_issued: the customer keeps copies we cannot change."""
+    tenant_event_enqueue(
+        tenant.pk, "audit.checkpoint", {"checkpoint": checkpoint_as_json(checkpoint, tenant)}
+    )

@@ -249,8 +249,11 @@ def test_the_job_issues_the_same_queries_for_50_policies_as_for_one(world, polic
             _run_command()
         return statements
 
-    aged("old", 400)
     policy(1, "P90D", operations=["OperatorAction"])
+    # A first run issues the tenant's first checkpoint; from then on each run's checkpoint
+    # also checks that the chain still holds the one before (a query more): measure those.
+    queries_of_a_run()
+    aged("old", 400)
     with_one = queries_of_a_run()
     for n in range(2, 51):
         policy(n, "P1Y", record_types=[LOCKBOX], operations=["RequestCreated"])
