@@ -63,9 +63,15 @@ class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
                 str,
                 enum=EXPORT_FORMATS,
                 default="csv",
-                description="csv: the search's records. jsonl: a contiguous run of the hash "
-                "chain that verifies offline (only start and end may narrow it).",
-            )
+                description="csv: the records the search's filters match. jsonl: a contiguous "
+                "run of the hash chain that verifies offline (only start and end may narrow it).",
+            ),
+            OpenApiParameter(
+                "start", OpenApiTypes.DATETIME, description="From the first record at or after"
+            ),
+            OpenApiParameter(
+                "end", OpenApiTypes.DATETIME, description="To the last record at or before"
+            ),
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
