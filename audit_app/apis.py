@@ -1,17 +1,23 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from lockbox_site.api_docs import ERRORS
-from lockbox_site.errors import NotFound
+from lockbox_site.errors import InvalidInput, NotAllowed, NotFound
 from lockbox_site.web import client_ip
+from tenants_app.roles import Cap, can
 
 from .export import audit_csv_response
+from .export_jsonl import CONTENT_TYPE as JSONL_CONTENT_TYPE
+from .export_jsonl import audit_jsonl_response
 from .filters import AuditRecordFilter
-from .models import AuditCheckpoint
+from .models import AuditCheckpoint, AuditRecord
 from .policies import (
     retention_policy_create,
     retention_policy_delete,
@@ -33,6 +39,19 @@ class AuditCursorPagination(CursorPagination):
     max_page_size = 500
 
 
+EXPORT_FORMATS = ("csv", "jsonl")
+# A verifiable export is a contiguous run of the chain: only a time span may narrow it.
+JSONL_PARAMETERS = {"format", "start", "end"}
+
+
+class ExportNegotiation(DefaultContentNegotiation):
+    """The export's `format` names its file (csv or jsonl), not one of DRF's renderers; the file
+    bypasses renderers, so only the errors are rendered, as JSON whatever Accept asks for."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditRecordSerializer
     filterset_class = AuditRecordFilter
@@ -41,11 +60,61 @@ class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return audit_records_for_user(self.request.user).select_related("tenant")
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=EXPORT_FORMATS,
+                default="csv",
+                description="csv: the records the search's filters match. jsonl: a contiguous "
+                "run of the hash chain that verifies offline (only start and end may narrow it).",
+            ),
+            OpenApiParameter(
+                "start", OpenApiTypes.DATETIME, description="From the first record at or after"
+            ),
+            OpenApiParameter(
+                "end", OpenApiTypes.DATETIME, description="To the last record at or before"
+            ),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, JSONL_CONTENT_TYPE): OpenApiTypes.STR,
+            **ERRORS,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        renderer_classes=[JSONRenderer],
+        content_negotiation_class=ExportNegotiation,
+    )
     def export(self, request):
+        export_format = request.query_params.get("format", "csv")
+        if export_format not in EXPORT_FORMATS:
+            raise ValidationError({"format": [f"One of: {', '.join(EXPORT_FORMATS)}."]})
+        if export_format == "jsonl":
+            return self._export_jsonl(request)
         queryset = self.filter_queryset(self.get_queryset().select_related(None))
         return audit_csv_response(queryset, request.user.tenant.slug)
+
+    def _export_jsonl(self, request):
+        if not can(request.user, Cap.SEARCH_AUDIT):
+            raise NotAllowed(
+                "Only a Global Administrator or an Audit Reader exports the audit log."
+            )
+        others = sorted(set(request.query_params) - JSONL_PARAMETERS)
+        if others:
+            raise InvalidInput(
+                "format=jsonl exports a contiguous run of the audit chain: only start and end "
+                f"may narrow it, not {', '.join(others)}.",
+                {"parameters": others},
+            )
+        filterset = AuditRecordFilter(request.query_params, queryset=AuditRecord.objects.none())
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        span = filterset.form.cleaned_data
+        return audit_jsonl_response(request.user.tenant, span.get("start"), span.get("end"))
 
 
 class CheckpointCursorPagination(CursorPagination):

@@ -1,6 +1,6 @@
 from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -11,6 +11,7 @@ from tenants_app.models import CloudPC
 from tenants_app.roles import Cap, can
 
 from . import services
+from .evidence import evidence_response
 from .filters import AccessRequestFilter
 from .models import Webhook
 from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
@@ -59,6 +60,29 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             actor=request.user, ticket_id=pk, client_ip=client_ip(request)
         )
         return Response(TicketSerializer(ticket).data)
+
+
+class EvidenceSerializer(serializers.Serializer):
+    """The evidence bundle's shape, for the API docs (the document is written by
+    requests_app.evidence; its lines are those of the format=jsonl audit export)."""
+
+    format = serializers.CharField(help_text="lockbox-evidence/v1")
+    request = AccessRequestSerializer()
+    decisions = serializers.ListField(
+        child=serializers.DictField(), help_text="Each signed decision's statement and JWS"
+    )
+    records = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The tenant's chain from the request's first record to its last, every record "
+        "between included (as the format=jsonl audit export writes them)",
+    )
+    pruned = serializers.ListField(
+        child=serializers.DictField(), help_text="Ranges inside the run that retention deleted"
+    )
+    checkpoint = serializers.DictField(
+        allow_null=True, help_text="A signed checkpoint whose seq covers the run's last record"
+    )
+    keys = serializers.DictField(help_text="The JWKS that verifies the signatures")
 
 
 TRANSITION_SCHEMA = extend_schema(
@@ -112,6 +136,12 @@ class AccessRequestViewSet(
             **kwargs,
         )
         return self._respond(access_request)
+
+    @extend_schema(responses={200: EvidenceSerializer, **ERRORS})
+    @action(detail=True, methods=["get"])
+    def evidence(self, request, pk=None):
+        """The request's evidence bundle: verify it offline with lockbox-verify."""
+        return evidence_response(self.get_object(), request.user)
 
     @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"])

@@ -18,6 +18,7 @@ from tenants_app.roles import Cap, can
 from tenants_app.selectors import customer_tenants
 
 from . import services
+from .evidence import evidence_response
 from .forms import (
     CUSTOMER_STATUS_FILTERS,
     STATUS_FILTERS,
@@ -153,6 +154,12 @@ def request_detail(request, pk):
         "requests_app/request_detail.html",
         {"nav": _nav_for(request.user), **_detail_context(request, access_request)},
     )
+
+
+@login_required
+def request_evidence(request, pk):
+    """`Download evidence`: the API's evidence bundle, as a file."""
+    return evidence_response(_get_access_request_for_user(request, pk), request.user, download=True)
 
 
 def _nav_for(user):
