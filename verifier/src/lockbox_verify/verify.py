@@ -324,7 +324,9 @@ class Verifier:
             records = "no records"
         else:
             ranges = f"{self.pruned} pruned in {n(self.ranges, 'signed range')}"
-            if self.unsigned_ranges:
+            if not self.ranges:
+                ranges = "none pruned"
+            elif self.unsigned_ranges:
                 ranges = (
                     f"{self.pruned} pruned in {n(self.ranges, 'range')}, "
                     f"{self.unsigned_ranges} unsigned"
