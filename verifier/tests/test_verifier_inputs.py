@@ -158,15 +158,17 @@ def test_checkpoint_inside_a_signed_pruned_range_or_at_its_end(contoso, tmp_path
     )
 
 
-@pytest.mark.parametrize("form", ["object", "list", "jsonl", "cloudevent"])
+@pytest.mark.parametrize("form", ["object", "list", "jsonl", "cloudevent", "event"])
 def test_saved_checkpoint_forms(small, tmp_path, verify, form):
     first, second = small.checkpoint(seq=12), small.checkpoint(seq=15)
-    event = {"specversion": "1.0", "type": "com.lockbox.audit.checkpoint", "data": first}
+    cloudevent = {"specversion": "1.0", "type": "com.lockbox.audit.checkpoint", "data": first}
+    event = {"event": "audit.checkpoint", "checkpoint": first}
     text = {
         "object": json.dumps(first),
         "list": json.dumps([first, second]),
         "jsonl": json.dumps(first) + "\n\n" + json.dumps(second) + "\n",
-        "cloudevent": json.dumps(event),
+        "cloudevent": json.dumps(cloudevent),
+        "event": json.dumps(event),
     }[form]
     saved = tmp_path / "saved"
     saved.write_text(text)

@@ -34,9 +34,14 @@ def read_keys(path: str):
 
 
 def _checkpoint_of(item, where: str) -> dict:
-    """A checkpoint object, or the one in a saved webhook delivery (a CloudEvent's `data`)."""
-    if isinstance(item, dict) and isinstance(item.get("data"), dict) and "jws" not in item:
-        item = item["data"]
+    """A checkpoint object, or the one inside a saved webhook delivery body (a CloudEvent's
+    `data`, or an event object's `checkpoint`)."""
+    for _ in range(2):
+        if not isinstance(item, dict) or "jws" in item:
+            break
+        item = next(
+            (item[k] for k in ("data", "checkpoint") if isinstance(item.get(k), dict)), item
+        )
     if not isinstance(item, dict) or not isinstance(item.get("jws"), str):
         raise UsageError(f"{where} is not a checkpoint (an object with a jws)")
     return item
