@@ -109,6 +109,23 @@ def test_a_record_removed_from_the_middle(world, tmp_path, verify):
     assert line.startswith("FAIL: seq 12: records 12-12 missing or moved"), line
 
 
+def test_the_oldest_records_removed_without_a_signed_range(world, tmp_path, verify):
+    lines = [line for line in world.chain_lines() if line["kind"] == "record" and line["seq"] > 5]
+    code, line = verify(export(tmp_path, world, lines), tmp_path / SAVED)
+    assert (code, line) == (
+        1,
+        "FAIL: seq 1: records 1-5 missing or moved: the file starts at seq 6, and no signed "
+        "pruned range covers them (if you exported with start=, verify with --partial)",
+    )
+
+
+def test_the_record_after_a_signed_range_removed(world, tmp_path, verify):
+    lines = [line for line in world.chain_lines() if line.get("seq") != 4]
+    code, line = verify(export(tmp_path, world, lines), tmp_path / SAVED)
+    assert code == 1
+    assert line.startswith("FAIL: seq 4: records 4-4 missing or moved: after seq 3 "), line
+
+
 def test_a_record_removed_and_the_rest_renumbered_and_recomputed(world, tmp_path, verify):
     lines = [line for line in world.chain_lines() if line.get("seq") != 12]
     rehash(lines, renumber=True)

@@ -149,11 +149,15 @@ class Verifier:
                 hint = ""
                 if not self.seen_record and not self.partial:
                     hint = " (if you exported with start=, verify with --partial)"
+                where = (
+                    f"after seq {expected - 1} the file goes on with seq {seq}"
+                    if expected > 1
+                    else f"the file starts at seq {seq}"
+                )
                 raise Failure(
                     expected,
-                    f"records {expected}-{seq - 1} missing or moved: after seq {expected - 1} "
-                    f"the file goes on with seq {seq}, and no signed pruned range covers "
-                    f"them{hint}",
+                    f"records {expected}-{seq - 1} missing or moved: {where}, and no signed "
+                    f"pruned range covers them{hint}",
                 )
             else:
                 raise Failure(
