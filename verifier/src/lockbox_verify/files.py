@@ -162,11 +162,11 @@ class Evidence:
                 and type(seq) is int
                 and (ranges[position].get("first_seq") or 0) < seq
             ):
-                yield {"kind": "pruned", **ranges[position]}
+                yield {**ranges[position], "kind": "pruned"}
                 position += 1
-            yield {"kind": "record", **record}
+            yield {**record, "kind": "record"}
         for pruned in ranges[position:]:
-            yield {"kind": "pruned", **pruned}
+            yield {**pruned, "kind": "pruned"}
 
 
 def open_input(path: str) -> Export | Evidence:
@@ -185,8 +185,9 @@ def open_input(path: str) -> Export | Evidence:
             raise UsageError(f"{path}: unknown export format {head.get('format')!r}")
         handle.close()
         return Export(path, head)
-    if not (isinstance(head, dict) and head.get("format") == EVIDENCE_FORMAT):
-        # A pretty-printed bundle spans lines: read the whole document.
+    if head is None and first.lstrip().startswith(b"{"):
+        # A pretty-printed bundle spans lines: read the whole document (only then: a large
+        # file of something else must not be read into memory to find out).
         try:
             handle.seek(0)
             head = json.load(handle)
