@@ -1,4 +1,4 @@
-"""The seven measurements of issue 7; each returns its figures and its same-run baseline."""
+"""The measurements of issues 7 and 12; each returns its figures and its same-run baseline."""
 
 import json
 import os
@@ -406,3 +406,12 @@ def retention_policy_count(pair, records_each):
         }
     results["ratio"] = round(results["50_policies"]["seconds"] / results["1_policy"]["seconds"], 2)
     return results
+
+
+def offline_verify(records):
+    """9. `lockbox-verify` on a generated export of `records` records (bench/verify_export.py):
+    wall and CPU time, peak RSS at full and a tenth of the size, against sha256sum and a plain
+    JSON Lines parse of the same file."""
+    from bench.verify_export import offline_verify as measure
+
+    return measure(records)
