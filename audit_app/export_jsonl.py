@@ -163,6 +163,16 @@ def audit_jsonl_response(
     # holds, whatever is appended meanwhile.
     checkpoint = latest_checkpoint(tenant.pk)
     run = run_between(tenant, start, end)
+    if checkpoint is not None and (run.empty or checkpoint.seq > run.last_seq):
+        # With `end`, the newest checkpoint inside the run: one past the file's end would read
+        # as a chain head rolled back.
+        checkpoint = (
+            None
+            if run.empty
+            else AuditCheckpoint.objects.filter(tenant=tenant, seq__lte=run.last_seq)
+            .order_by("-seq", "-id")
+            .first()
+        )
     now = timezone.now()
     header = {
         "kind": "header",

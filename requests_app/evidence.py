@@ -22,6 +22,7 @@ from audit_app.export_jsonl import (
 )
 from audit_app.models import AuditCheckpoint
 from audit_app.signing import jwks
+from lockbox_site.errors import NotAllowed
 from tenants_app.roles import Cap, can
 
 from .models import AccessRequest
@@ -35,22 +36,9 @@ class Evidence:
     access_request: AccessRequest
     run: ChainRun
     checkpoint: AuditCheckpoint | None
-    # Records of other requests and of settings in the run are shown only to those who may
-    # search the tenant's audit log; to anyone else (the engineer, a manager, an approver) they
-    # are links only: seq, prev_hash and hash, enough to check the chain, nothing of the content.
-    redact_others: bool
 
 
-def redacted(line: dict) -> dict:
-    return {
-        "kind": "redacted",
-        "seq": line["seq"],
-        "prev_hash": line["prev_hash"],
-        "hash": line["hash"],
-    }
-
-
-def evidence_prepare(access_request: AccessRequest, viewer) -> Evidence:
+def evidence_prepare(access_request: AccessRequest) -> Evidence:
     """Fix the run's bounds and make sure a signed checkpoint covers its last record.
 
     The caller has already checked that the user may see the request. Issuing a checkpoint is
@@ -66,8 +54,11 @@ def evidence_prepare(access_request: AccessRequest, viewer) -> Evidence:
         checkpoint = checkpoint_issue(tenant_id=tenant.pk, force=False) or latest_checkpoint(
             tenant.pk
         )
-    redact_others = not (can(viewer, Cap.SEARCH_AUDIT) and viewer.tenant_id == tenant.pk)
-    return Evidence(access_request, run, checkpoint, redact_others)
+    if checkpoint is not None and not run.empty and checkpoint.seq > run.last_seq:
+        # The run goes on to the checkpoint's record: a checkpoint past the file's last record
+        # would prove nothing about the records before it.
+        run = ChainRun(tenant, run.first_seq, checkpoint.seq)
+    return Evidence(access_request, run, checkpoint)
 
 
 def _decisions(access_request: AccessRequest) -> list[dict]:
@@ -93,8 +84,6 @@ def evidence_chunks(evidence: Evidence) -> Iterator[str]:
         if line["kind"] == "pruned":
             pruned.append(line)  # a handful per run: one per retention batch at most
             continue
-        if evidence.redact_others and line.get("request_id") != access_request.pk:
-            line = redacted(line)
         batch.append(dumps(line))
         if len(batch) >= CHUNK_SIZE:
             yield ("" if first else ",") + ",".join(batch)
@@ -109,8 +98,20 @@ def evidence_chunks(evidence: Evidence) -> Iterator[str]:
     )
 
 
+def evidence_allowed(viewer) -> bool:
+    """The bundle holds the run of the customer's audit chain around the request, records of
+    other requests and settings included (a chain cannot be checked with holes in it), so it is
+    the customer's: its Global Administrators and approvers. Provider staff see the request, not
+    the customer's log."""
+    return can(viewer, Cap.VIEW_REQUESTS)
+
+
 def evidence_response(access_request: AccessRequest, viewer, *, download: bool = False):
-    evidence = evidence_prepare(access_request, viewer)
+    if not evidence_allowed(viewer):
+        raise NotAllowed(
+            "The evidence bundle is the customer's: it holds the customer's audit log."
+        )
+    evidence = evidence_prepare(access_request)
     response = StreamingHttpResponse(evidence_chunks(evidence), content_type="application/json")
     if download:
         name = f"evidence-request-{access_request.pk}.json"

@@ -18,7 +18,7 @@ from tenants_app.roles import Cap, can
 from tenants_app.selectors import customer_tenants
 
 from . import services
-from .evidence import evidence_response
+from .evidence import evidence_allowed, evidence_response
 from .forms import (
     CUSTOMER_STATUS_FILTERS,
     STATUS_FILTERS,
@@ -139,6 +139,7 @@ def _detail_context(request, access_request, decision_form=None, error=None):
         "can_operate": access_request.requester_id == user.pk
         and access_request.window_open_at(now),
         "window_open": access_request.window_open_at(now),
+        "can_download_evidence": evidence_allowed(user),
         "history": history,
         "decision_form": decision_form or DecisionForm(),
         "comment_form": CommentForm(),
@@ -159,7 +160,12 @@ def request_detail(request, pk):
 @login_required
 def request_evidence(request, pk):
     """`Download evidence`: the API's evidence bundle, as a file."""
-    return evidence_response(_get_access_request_for_user(request, pk), request.user, download=True)
+    access_request = _get_access_request_for_user(request, pk)
+    try:
+        return evidence_response(access_request, request.user, download=True)
+    except ApplicationError as exc:
+        raise_http(exc)
+        raise
 
 
 def _nav_for(user):

@@ -353,3 +353,17 @@ def test_pruned_ranges_before_the_first_record_lead_a_run_from_the_start(world, 
     # A start before every record that is left is still a run from the start.
     _, same, _ = export(api(world.admin), start=(now - timedelta(days=999)).isoformat())
     assert same == body
+
+
+def test_with_end_the_checkpoint_is_the_newest_inside_the_run(world, api, write_record, days):
+    for n in range(3):
+        write_record(world.contoso, at=days(n))
+    inside = checkpoint_issue(tenant_id=world.contoso.pk)
+    for n in range(3, 6):
+        write_record(world.contoso, at=days(n))
+    checkpoint_issue(tenant_id=world.contoso.pk)  # past the run's end
+    _, body, checkpoint = export(api(world.admin), end=(days(4) + timedelta(hours=1)).isoformat())
+    assert check_run(body, from_genesis=True) == [1, 2, 3, 4, 5]
+    assert (checkpoint["seq"], checkpoint["jws"]) == (inside.seq, inside.jws)
+    _, early, none = export(api(world.admin), end=(days(1) + timedelta(hours=1)).isoformat())
+    assert check_run(early, from_genesis=True) == [1, 2] and none is None
