@@ -110,16 +110,33 @@ def _manage(args, **env):
     )
 
 
+def _production_env(tmp_path, **more):
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "lockbox.example.com",
+        "LOCKBOX_VAR_DIR": str(tmp_path),
+        **more,
+    }
+
+
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    from joserfc.jwk import OKPKey
+
+    key_file = tmp_path / "signing-key.pem"
+    key_file.write_bytes(OKPKey.generate_key("Ed25519").as_pem(private=True))
     result = _manage(
         ["check", "--deploy", "--fail-level", "WARNING"],
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(60),
-        ALLOWED_HOSTS="lockbox.example.com",
-        LOCKBOX_VAR_DIR=str(tmp_path),
+        **_production_env(tmp_path, LOCKBOX_SIGNING_KEY_FILE=str(key_file)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_production_would_sign_with_a_generated_key(tmp_path):
+    result = _manage(["check", "--deploy", "--fail-level", "WARNING"], **_production_env(tmp_path))
+    assert result.returncode != 0
+    assert "lockbox.W001" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
