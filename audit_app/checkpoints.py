@@ -13,7 +13,7 @@ from django.utils import timezone
 from tenants_app.models import Tenant
 
 from .models import AuditChainHead, AuditCheckpoint, AuditPrunedRange, AuditRecord
-from .signing import sign
+from .signing import SignatureInvalid, sign, verify
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +66,24 @@ def _extends(head: AuditChainHead, last: AuditCheckpoint) -> bool:
     pruned = AuditPrunedRange.objects.filter(
         tenant_id=head.tenant_id, first_seq__lte=last.seq, last_seq__gte=last.seq
     ).first()
-    if pruned is None:
+    if pruned is None or not _signed_by_us(pruned):
+        # A range nobody signed may hide the rewrite: never sign over it.
         return False
-    # Strictly inside a pruned range the hash is gone: nothing left to compare.
+    # Strictly inside a signed pruned range the hash is gone: nothing left to compare.
     return pruned.last_seq != last.seq or pruned.last_hash == last.hash
+
+
+def _signed_by_us(pruned: AuditPrunedRange) -> bool:
+    try:
+        statement = verify(pruned.jws) if pruned.jws else None
+    except SignatureInvalid:
+        return False
+    return bool(statement) and (
+        statement.get("tenant_id"),
+        statement.get("first_seq"),
+        statement.get("last_seq"),
+        statement.get("last_hash"),
+    ) == (pruned.tenant_id, pruned.first_seq, pruned.last_seq, pruned.last_hash)
 
 
 @transaction.atomic

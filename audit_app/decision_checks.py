@@ -5,13 +5,27 @@ checks out, but they cannot sign. So every record that carries a decision's JWS 
 JWS made by one of our keys, over exactly the statement beside it, about this very record.
 """
 
+from .models import Operation
 from .signing import SignatureInvalid, verify
 
+# Every customer-side decision is signed (SPEC 11): such a record without a signature was
+# rewritten (a denial turned into an approval, say), unless it predates signing.
+DECISION_OPERATIONS = frozenset(
+    {
+        Operation.REQUEST_APPROVED,
+        Operation.REQUEST_DENIED,
+        Operation.ACCESS_REVOKED,
+        Operation.REQUEST_AUTO_APPROVED,
+    }
+)
 
-def decision_problem(tenant_id: int, record: dict) -> str | None:
-    """What is wrong with the record's signed decision, or None (also for unsigned records)."""
+
+def decision_problem(tenant_id: int, record: dict, *, allow_unsigned: bool = False) -> str | None:
+    """What is wrong with the record's signed decision, or None."""
     details = record["details"]
     if not isinstance(details, dict) or "jws" not in details:
+        if record["operation"] in DECISION_OPERATIONS and not allow_unsigned:
+            return f"a {record['operation']} record without a signature"
         return None
     try:
         signed = verify(details["jws"])

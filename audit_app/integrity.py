@@ -8,7 +8,7 @@ from datetime import datetime
 from tenants_app.models import Tenant
 
 from .chain import GENESIS, HASHED_FIELDS, record_hash
-from .checkpoints import checkpoint_statement
+from .checkpoints import CHECKPOINT_TYPE, checkpoint_statement
 from .decision_checks import decision_problem
 from .models import AuditChainHead, AuditCheckpoint, AuditPrunedRange, AuditRecord
 from .pruned_ranges import pruned_range_statement
@@ -43,7 +43,9 @@ def _events(tenant: Tenant):
         next_range = next(ranges, None)
 
 
-def verify_tenant(tenant: Tenant) -> tuple[int, ChainBreak | None]:
+def verify_tenant(
+    tenant: Tenant, *, allow_unsigned_decisions: bool = False
+) -> tuple[int, ChainBreak | None]:
     """Walk the chain; return how many records were checked and the first break, if any."""
     expected_seq, expected_prev, checked = 1, GENESIS, 0
     for kind, item in _events(tenant):
@@ -59,7 +61,7 @@ def verify_tenant(tenant: Tenant) -> tuple[int, ChainBreak | None]:
             return checked, ChainBreak(tenant.slug, seq, item["id"], "link to previous broken")
         if record_hash(expected_prev, tenant.pk, item) != item["hash"]:
             return checked, ChainBreak(tenant.slug, seq, item["id"], "content altered")
-        if problem := decision_problem(tenant.pk, item):
+        if problem := decision_problem(tenant.pk, item, allow_unsigned=allow_unsigned_decisions):
             return checked, ChainBreak(tenant.slug, seq, item["id"], problem)
         expected_seq, expected_prev, checked = seq + 1, item["hash"], checked + 1
     head = getattr(tenant, "auditchainhead", None)
@@ -93,29 +95,23 @@ def _same_statement(signed: dict, stored: dict, time_key: str) -> bool:
         return False
 
 
-def _check_pruned_ranges(tenant: Tenant, result: SignedCheck) -> ChainBreak | None:
+def _check_pruned_ranges(
+    tenant: Tenant, result: SignedCheck, *, allow_unsigned: bool
+) -> ChainBreak | None:
     """Every pruned range is signed by us and says what its row says.
 
-    A range without a signature is a warning only if it was pruned before the tenant's first
-    signed statement (ranges pruned before signing existed); any later one was put there by
-    someone other than retention.
+    An unsigned range is a break: nothing in the database tells a range pruned before ranges
+    were signed from one forged since (its id and time are whatever its writer chose). For a
+    log that holds such old ranges, `allow_unsigned` (verify_audit --allow-unsigned-ranges)
+    makes them warnings, as the offline verifier's flag of the same name does.
     """
-    first_checkpoint = AuditCheckpoint.objects.filter(tenant=tenant).order_by("issued_at").first()
-    signed = AuditPrunedRange.objects.filter(tenant=tenant).exclude(jws="")
-    first_signed = signed.order_by("id").first()
-    began = [first_checkpoint.issued_at] if first_checkpoint else []
-    began += [first_signed.created_at] if first_signed else []
-    signing_began = min(began, default=None)
     ranges = AuditPrunedRange.objects.filter(tenant=tenant).order_by("first_seq", "id")
     for pruned in ranges.iterator():
         name = f"pruned range {pruned.first_seq}-{pruned.last_seq}"
         if not pruned.jws:
-            legacy = (signing_began is None or pruned.created_at < signing_began) and (
-                first_signed is None or pruned.pk < first_signed.pk
-            )
-            if not legacy:
+            if not allow_unsigned:
                 return ChainBreak(tenant.slug, pruned.first_seq, None, f"{name} is not signed")
-            result.warnings.append(f"{name} is not signed (pruned before ranges were signed)")
+            result.warnings.append(f"{name} is not signed (accepted: --allow-unsigned-ranges)")
             continue
         try:
             statement = verify(pruned.jws)
@@ -213,12 +209,41 @@ def _check_checkpoints_against_chain(tenant: Tenant, signed: dict[int, str]) -> 
     return None
 
 
-def verify_tenant_signatures(tenant: Tenant) -> SignedCheck:
-    """The signed statements of one tenant, and the chain held against its checkpoints."""
+def held_checkpoints(tenant: Tenant, items: list[dict]) -> tuple[dict[int, str], ChainBreak | None]:
+    """Checkpoints kept outside the database (a customer's, the webhook's copies): their
+    signed (seq, hash) for this tenant. Someone who rewrites the database can delete the
+    checkpoint rows too; these they cannot reach."""
+    signed: dict[int, str] = {}
+    for item in items:
+        try:
+            statement = verify(item.get("jws") or "")
+        except SignatureInvalid as exc:
+            return signed, ChainBreak(tenant.slug, 0, None, f"a given checkpoint: {exc}")
+        if statement.get("type") != CHECKPOINT_TYPE:
+            return signed, ChainBreak(tenant.slug, 0, None, "a given checkpoint is not one")
+        if statement.get("tenant_id") == tenant.pk:
+            signed[statement["seq"]] = statement["hash"]
+    return signed, None
+
+
+def verify_tenant_signatures(
+    tenant: Tenant, *, allow_unsigned_ranges: bool = False, held: list[dict] = ()
+) -> SignedCheck:
+    """The signed statements of one tenant, and the chain held against its checkpoints (the
+    stored ones and `held`, kept elsewhere)."""
     result = SignedCheck()
-    result.problem = _check_pruned_ranges(tenant, result)
+    result.problem = _check_pruned_ranges(tenant, result, allow_unsigned=allow_unsigned_ranges)
     if result.problem is None:
         result.problem, signed = _check_checkpoint_rows(tenant, result)
+        if result.problem is None:
+            kept, result.problem = held_checkpoints(tenant, list(held))
+            for seq, digest in kept.items():
+                if signed.get(seq, digest) != digest:
+                    result.problem = ChainBreak(
+                        tenant.slug, seq, None, f"checkpoint {seq} rows disagree with a kept copy"
+                    )
+                signed[seq] = digest
+            result.checkpoints += len(kept)
         if result.problem is None:
             result.problem = _check_checkpoints_against_chain(tenant, signed)
     return result

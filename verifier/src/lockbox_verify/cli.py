@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accept pruned ranges made before Lockbox signed them",
     )
+    parser.add_argument(
+        "--allow-unsigned-decisions",
+        action="store_true",
+        help="accept customer decisions recorded before Lockbox signed them",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -62,6 +67,7 @@ def run(argv=None) -> tuple[int, str]:
             checkpoints,
             partial=args.partial,
             allow_unsigned_ranges=args.allow_unsigned_ranges,
+            allow_unsigned_decisions=args.allow_unsigned_decisions,
         )
     except Failure as failure:
         return 1, f"FAIL: seq {failure.seq}: {failure.what}"
@@ -69,10 +75,20 @@ def run(argv=None) -> tuple[int, str]:
 
 
 def main(argv=None) -> int:
+    # A hostile file may carry lone surrogates: print them escaped rather than crash.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         code, line = run(argv)
     except UsageError as exc:
         print(f"lockbox-verify: error: {exc}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("lockbox-verify: error: JSON nested too deeply to be a Lockbox file", file=sys.stderr)
+        return 2
+    except UnicodeError as exc:
+        print(f"lockbox-verify: error: text that is not valid Unicode: {exc}", file=sys.stderr)
         return 2
     print(line)
     return code

@@ -13,6 +13,11 @@ from .jws import SignatureInvalid, same_statement, verify
 CHECKPOINT_TYPE = "lockbox.checkpoint/v1"
 DECISION_TYPE = "lockbox.decision/v1"
 PRUNED_TYPE = "lockbox.pruned/v1"
+# The audit operations of customer-side decisions: SPEC 11 signs every one, so such a record
+# without a signature is a forgery (or a log from before Lockbox signed: --allow-unsigned-decisions).
+DECISION_OPERATIONS = frozenset(
+    {"RequestApproved", "RequestDenied", "AccessRevoked", "RequestAutoApproved"}
+)
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -77,10 +82,18 @@ def read_checkpoint(item: dict, source: str, keys) -> Checkpoint:
 
 
 class Verifier:
-    def __init__(self, keys, *, partial: bool = False, allow_unsigned_ranges: bool = False):
+    def __init__(
+        self,
+        keys,
+        *,
+        partial: bool = False,
+        allow_unsigned_ranges: bool = False,
+        allow_unsigned_decisions: bool = False,
+    ):
         self.keys = keys
         self.partial = partial
         self.allow_unsigned_ranges = allow_unsigned_ranges
+        self.allow_unsigned_decisions = allow_unsigned_decisions
         self.tenant = None
         self.tenant_id = None
         self.checkpoints: list[Checkpoint] = []
@@ -96,6 +109,7 @@ class Verifier:
         self.ranges = 0
         self.unsigned_ranges = 0
         self.decisions: set[str] = set()
+        self.record_tokens: set[str] = set()
         self.decision_count = 0
         self.matched = 0
         self.outside = 0
@@ -204,7 +218,13 @@ class Verifier:
             raise Failure(seq, "content altered: the record's fields do not give its hash")
         details = content["details"]
         if type(details) is dict and ("jws" in details or "statement" in details):
-            self._decision(seq, details)
+            self._decision(seq, details, content)
+        elif content["operation"] in DECISION_OPERATIONS and not self.allow_unsigned_decisions:
+            raise Failure(
+                seq,
+                f"a {content['operation']} record without a signature: every customer decision "
+                "is signed (for a log from before Lockbox signed, use --allow-unsigned-decisions)",
+            )
         if seq in self.pending:
             self._match(seq, digest, f"the record's hash {digest[:12]}…")
         self.present += 1
@@ -264,11 +284,20 @@ class Verifier:
         self.pruned += last - first + 1
         self.expected_seq, self.prev = last + 1, last_hash
 
-    def _decision(self, seq, details: dict) -> None:
+    def _decision(self, seq, details: dict, content: dict) -> None:
         token, statement = details.get("jws"), details.get("statement")
         if not isinstance(token, str) or not isinstance(statement, dict):
             raise Failure(seq, "a decision without both its statement and its signature")
         self.decision(seq, statement, token)
+        if statement.get("request") != content["request_id"]:
+            raise Failure(
+                seq,
+                f"the record of request {content['request_id']} carries the signed decision of "
+                f"request {statement.get('request')}",
+            )
+        if token in self.record_tokens:
+            raise Failure(seq, "a signed decision that an earlier record already carries")
+        self.record_tokens.add(token)
 
     def decision(self, seq, statement: dict, token: str) -> None:
         try:
@@ -347,13 +376,20 @@ class Verifier:
 
 
 def verify_file(
-    source: Export | Evidence, keys, checkpoints, *, partial=False, allow_unsigned_ranges=False
+    source: Export | Evidence,
+    keys,
+    checkpoints,
+    *,
+    partial=False,
+    allow_unsigned_ranges=False,
+    allow_unsigned_decisions=False,
 ) -> str:
     """Run every check; the summary line, or Failure for the first problem."""
     verifier = Verifier(
         keys,
         partial=partial or source.kind == "evidence",
         allow_unsigned_ranges=allow_unsigned_ranges,
+        allow_unsigned_decisions=allow_unsigned_decisions,
     )
     for item, where in checkpoints:
         verifier.add_checkpoint(item, where)
@@ -409,6 +445,10 @@ def _verify_evidence(verifier: Verifier, source: Evidence) -> str:
         raise Failure("?", "the bundle has neither a checkpoint nor records: nothing to verify")
     request = document.get("request") if isinstance(document.get("request"), dict) else {}
     request_id = request.get("id")
+    if type(request_id) is not int:
+        raise Failure("?", "the bundle's request has no id: it proves nothing about a request")
+    if not any(r.get("request_id") == request_id for r in records):
+        raise Failure("?", f"the bundle holds no record of request {request_id}")
     verifier.set_tenant(tenant, tenant_id)
     verifier.start()
     _stream(verifier, source.lines())
@@ -424,10 +464,12 @@ def _verify_evidence(verifier: Verifier, source: Evidence) -> str:
         if not isinstance(decision, dict) or not isinstance(decision.get("statement"), dict):
             raise Failure("?", f"decision {number} of the bundle has no statement")
         token = decision.get("jws")
-        seq = in_records.get(token, "?")
+        if token not in in_records:
+            raise Failure("?", f"decision {number} of the bundle is in none of its records")
+        seq = in_records[token]
         verifier.decision(seq, decision["statement"], token)
-        if request_id is not None and decision["statement"].get("request") != request_id:
+        if decision["statement"].get("request") != request_id:
             raise Failure(seq, f"decision {number} of the bundle is for another request")
     if verifier.tenant is None:
         verifier.tenant = tenant_id
-    return verifier.summary(prefix=f"request {request_id}, " if request_id is not None else "")
+    return verifier.summary(prefix=f"request {request_id}, ")
