@@ -94,13 +94,16 @@ def log_of(process: subprocess.Popen) -> str:
     return path.read_text(errors="replace") if path and path.exists() else ""
 
 
-def start_worker(env, tmp_path, name="worker") -> subprocess.Popen:
-    process = _popen_worker(env, tmp_path, name)
+def start_worker(env, tmp_path, name="worker", purge=True) -> subprocess.Popen:
+    """A worker with embedded beat. `purge`: drop what waits in the broker first - tasks other
+    tests published and no worker took (the outbox flush re-sends whatever this test needs); a
+    worker that must pick up a killed one's tasks passes purge=False."""
+    process = _popen_worker(env, tmp_path, name, purge)
     process.log_path = tmp_path / f"{name}.log"
     return process
 
 
-def _popen_worker(env, tmp_path, name) -> subprocess.Popen:
+def _popen_worker(env, tmp_path, name, purge=False) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -118,6 +121,7 @@ def _popen_worker(env, tmp_path, name) -> subprocess.Popen:
             f"{name}@%h",
             "--schedule",
             str(tmp_path / f"{name}-beat"),
+            *(["--purge"] if purge else []),
         ],
         cwd=ROOT,
         env=env,

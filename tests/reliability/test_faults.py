@@ -55,7 +55,7 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(world, make_request
     finally:
         crash(worker)
     done_at_kill = swept.count()
-    second = start_worker(env, tmp_path, "second")
+    second = start_worker(env, tmp_path, "second", purge=False)  # takes over the first's tasks
     try:
         wait_for(
             lambda: swept.count() == len(pending) + len(grants),
