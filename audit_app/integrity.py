@@ -98,7 +98,10 @@ def _check_pruned_ranges(tenant: Tenant, result: SignedCheck) -> ChainBreak | No
 
     A range without a signature is a warning only if it was pruned before the tenant's first
     signed statement (ranges pruned before signing existed); any later one was put there by
-    someone other than retention.
+    someone other than retention. Its id and created_at are written by whoever wrote the row,
+    so they alone prove nothing: it must also lie below the first checkpoint's seq, which is
+    signed. Ranges pruned before signing existed always do (that checkpoint signed a head
+    written after them); a forged one hiding records signed since does not.
     """
     first_checkpoint = AuditCheckpoint.objects.filter(tenant=tenant).order_by("issued_at").first()
     signed = AuditPrunedRange.objects.filter(tenant=tenant).exclude(jws="")
@@ -110,8 +113,10 @@ def _check_pruned_ranges(tenant: Tenant, result: SignedCheck) -> ChainBreak | No
     for pruned in ranges.iterator():
         name = f"pruned range {pruned.first_seq}-{pruned.last_seq}"
         if not pruned.jws:
-            legacy = (signing_began is None or pruned.created_at < signing_began) and (
-                first_signed is None or pruned.pk < first_signed.pk
+            legacy = (
+                (signing_began is None or pruned.created_at < signing_began)
+                and (first_signed is None or pruned.pk < first_signed.pk)
+                and (first_checkpoint is None or pruned.last_seq < first_checkpoint.seq)
             )
             if not legacy:
                 return ChainBreak(tenant.slug, pruned.first_seq, None, f"{name} is not signed")
