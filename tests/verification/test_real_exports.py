@@ -340,6 +340,34 @@ def test_the_untouched_database_is_intact_for_verify_audit(log, db):
     )
 
 
+def test_exports_narrowed_by_time_verify_as_documented(log, tmp_path):
+    """start= gives a run that begins after seq 1 (verified with --partial); end= stops
+    before the head and ends with the newest checkpoint inside the run."""
+    auditor = _client(log.users["auditor@contoso"])
+    since = tmp_path / "since.jsonl"
+    since.write_bytes(
+        _body(auditor.get(EXPORT.split("?")[0], {"format": "jsonl", "start": RECENT.isoformat()}))
+    )
+    summary = (
+        "OK: tenant contoso, records 8-18 (11 present, none pruned), 2 signed decisions, "
+        "1 checkpoint verified"
+    )
+    assert verify(log, since, log.saved).code == 1  # without --partial: records 1-7 missing
+    assert lockbox_verify(since, "--keys", log.keys, "--partial") == Verdict(0, summary, "")
+    until = tmp_path / "until.jsonl"
+    end = RECENT + timedelta(minutes=1)
+    until.write_bytes(
+        _body(auditor.get(EXPORT.split("?")[0], {"format": "jsonl", "end": end.isoformat()}))
+    )
+    assert read_jsonl(until)[-1]["seq"] == 7
+    assert verify(log, until) == Verdict(
+        0,
+        "OK: tenant contoso, records 1-10 (7 present, 3 pruned in 1 signed range), "
+        "3 signed decisions, 1 checkpoint verified",
+        "",
+    )
+
+
 # --- Attacks on the exported file ------------------------------------------------------------
 
 
@@ -697,6 +725,20 @@ def test_in_the_database_the_table_emptied_and_a_longer_log_grown_from_seq_1(log
         verify(log, export, log.all_checkpoints), 7, "does not match the checkpoint of seq 7"
     )
     assert "contoso: BROKEN at seq 7: checkpoint 7 does not match the chain" in verify_audit()
+
+
+def test_in_the_database_everything_wiped_the_checkpoints_too_and_a_log_regrown(log, db, tmp_path):
+    """With every checkpoint row gone as well, the database holds nothing signed to compare
+    with (verify_audit's limit); the checkpoint the customer keeps still tells."""
+    _empty_the_log(log)
+    with superuser():
+        AuditCheckpoint.objects.filter(tenant=log.contoso).delete()
+    _regrow(log, 3)
+    export = export_again(log, tmp_path)
+    assert read_jsonl(export)[-1]["kind"] == "record"  # no checkpoint left to end it with
+    assert_fails_at(
+        verify(log, export, log.saved), 4, "records missing at the end, the chain head rolled back"
+    )
 
 
 @pytest.mark.parametrize(
