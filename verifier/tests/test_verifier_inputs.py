@@ -231,6 +231,62 @@ def test_evidence_bundle_verifies(small, tmp_path, verify):
     )
 
 
+def _provider_decision(stage, outcome):
+    """A decision as the API's request object lists it when Lockbox does not sign it (the
+    provider's own: internal approval or denial, the engineer's cancellation)."""
+    return {
+        "stage": stage,
+        "outcome": outcome,
+        "actor": "manager@provider.example",
+        "automatic": False,
+        "comment": "",
+        "created_at": "2026-07-04T09:00:00Z",
+        "statement": None,
+        "jws": None,
+    }
+
+
+def test_evidence_bundle_whose_request_lists_the_providers_unsigned_decisions(
+    small, tmp_path, verify
+):
+    bundle = _bundle(small)
+    pair = bundle["decisions"][0]
+    bundle["request"]["decisions"] = [
+        _provider_decision("internal", "approved"),
+        {**_provider_decision("customer", "approved"), **pair},
+        _provider_decision("cancellation", "cancelled"),
+    ]
+    assert verify(write_json(tmp_path / "evidence.json", bundle)) == (
+        0,
+        "OK: tenant contoso, request 42, records 5-15 (9 present, 2 pruned in 1 signed range), "
+        "1 signed decision, 1 checkpoint verified",
+    )
+
+
+def test_evidence_bundle_with_its_own_checkpoint_also_saved_by_the_customer(
+    small, tmp_path, verify
+):
+    """The customer saved the very checkpoint the bundle carries (the latest one, often)."""
+    bundle = _bundle(small)
+    saved = write_json(tmp_path / "saved.json", bundle["checkpoint"])
+    assert verify(write_json(tmp_path / "evidence.json", bundle), saved) == (
+        0,
+        "OK: tenant contoso, request 42, records 5-15 (9 present, 2 pruned in 1 signed range), "
+        "1 signed decision, 1 checkpoint verified",
+    )
+
+
+@pytest.mark.parametrize("kept", ["statement", "jws"])
+def test_evidence_bundle_decision_with_half_a_signature(small, tmp_path, verify, kept):
+    bundle = _bundle(small)
+    pair = bundle["decisions"][0]
+    half = {**_provider_decision("customer", "approved"), kept: pair[kept]}
+    bundle["request"]["decisions"] = [half]
+    code, line = verify(write_json(tmp_path / "evidence.json", bundle))
+    assert code == 1
+    assert line.startswith("FAIL: seq ?: decision"), line  # not passed over as unsigned
+
+
 def test_evidence_bundle_with_a_changed_record(small, tmp_path, verify):
     bundle = _bundle(small)
     bundle["records"][3]["actor"] = "nobody"

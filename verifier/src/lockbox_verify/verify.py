@@ -436,7 +436,10 @@ def _verify_evidence(verifier: Verifier, source: Evidence) -> str:
         verifier.add_checkpoint(embedded, "the bundle's checkpoint")
     records = [r for r in document.get("records", []) if isinstance(r, dict)]
     # The tenant: from the bundle's signed checkpoint, else from its records (which must agree).
-    signed = next((c for c in verifier.checkpoints if c.source == "the bundle's checkpoint"), None)
+    # Found by its token: one the customer also gave with --checkpoint is kept once, under the
+    # customer's file name.
+    token = embedded.get("jws") if isinstance(embedded, dict) else None
+    signed = next((c for c in verifier.checkpoints if c.jws == token), None)
     if signed is not None:
         tenant, tenant_id = signed.tenant, signed.tenant_id
     elif records and type(records[0].get("tenant_id")) is int:
@@ -459,7 +462,14 @@ def _verify_evidence(verifier: Verifier, source: Evidence) -> str:
         if isinstance(r.get("details"), dict) and isinstance(r["details"].get("jws"), str)
     }
     listed = list(document.get("decisions", []))
-    listed += [d for d in request.get("decisions", []) or [] if isinstance(d, dict)]
+    # The request object lists every decision, the provider's own too (internal approval or
+    # denial, cancellation), which Lockbox does not sign: statement and jws are both null
+    # there. Every decision that carries either must verify.
+    listed += [
+        d
+        for d in request.get("decisions", []) or []
+        if isinstance(d, dict) and (d.get("statement") is not None or d.get("jws") is not None)
+    ]
     for number, decision in enumerate(listed, 1):
         if not isinstance(decision, dict) or not isinstance(decision.get("statement"), dict):
             raise Failure("?", f"decision {number} of the bundle has no statement")
