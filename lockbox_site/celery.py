@@ -2,8 +2,11 @@ import os
 
 from celery import Celery
 
+from .broker_fs import register as register_filesystem_broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lockbox_site.settings")
 
+register_filesystem_broker()  # before any connection: messages written whole (broker_fs.py)
 app = Celery("lockbox_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
