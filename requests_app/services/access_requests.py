@@ -18,8 +18,6 @@ from ..selectors import tickets_for_user
 from .common import audit_transition, lock_access_request
 from .transitions import TRANSITIONS, apply_transition
 
-Status = AccessRequest.Status
-
 
 def _clean_duration(duration_minutes) -> int:
     if duration_minutes is None or duration_minutes == "":
