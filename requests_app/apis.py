@@ -105,7 +105,8 @@ class AccessRequestViewSet(
 
     def _respond(self, access_request, code=status.HTTP_200_OK):
         prefetch_related_objects([access_request], "cloud_pcs", "decisions__actor")
-        return Response(AccessRequestSerializer(access_request).data, status=code)
+        serializer = AccessRequestSerializer(access_request, context=self.get_serializer_context())
+        return Response(serializer.data, status=code)
 
     @extend_schema(
         request=AccessRequestCreateSerializer,

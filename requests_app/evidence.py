@@ -70,12 +70,14 @@ def _decisions(access_request: AccessRequest) -> list[dict]:
     ]
 
 
-def evidence_chunks(evidence: Evidence) -> Iterator[str]:
+def evidence_chunks(evidence: Evidence, viewer) -> Iterator[str]:
     """The JSON document, written piece by piece: a long run of records never sits in memory."""
     access_request = evidence.access_request
+    # The request as the API shows it to this viewer (allowed_actions included).
+    request_object = AccessRequestSerializer(access_request, context={"viewer": viewer}).data
     yield (
         f'{{"format":{dumps(FORMAT)}'
-        f',"request":{dumps(AccessRequestSerializer(access_request).data)}'
+        f',"request":{dumps(request_object)}'
         f',"decisions":{dumps(_decisions(access_request))}'
         ',"records":['
     )
@@ -112,7 +114,9 @@ def evidence_response(access_request: AccessRequest, viewer, *, download: bool =
             "The evidence bundle is the customer's: it holds the customer's audit log."
         )
     evidence = evidence_prepare(access_request)
-    response = StreamingHttpResponse(evidence_chunks(evidence), content_type="application/json")
+    response = StreamingHttpResponse(
+        evidence_chunks(evidence, viewer), content_type="application/json"
+    )
     if download:
         name = f"evidence-request-{access_request.pk}.json"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -40,6 +40,16 @@ class Ticket(models.Model):
         return int(digits) if digits.isdigit() else None
 
 
+class AccessRequestQuerySet(models.QuerySet):
+    def open_at(self, moment):
+        """THE grant rule: approved, and the moment inside its window (start included, end not)."""
+        return self.filter(
+            status=AccessRequest.Status.APPROVED,
+            window_starts_at__lte=moment,
+            window_ends_at__gt=moment,
+        )
+
+
 class AccessRequest(models.Model):
     class Status(models.TextChoices):
         PENDING_INTERNAL = "pending_internal", "Pending internal approval"
@@ -75,6 +85,8 @@ class AccessRequest(models.Model):
     # invisible to the customer (SPEC 8); once set it stays, whatever happens next.
     reached_customer_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AccessRequestQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -93,6 +105,7 @@ class AccessRequest(models.Model):
         return self.status in self.PENDING
 
     def window_open_at(self, moment) -> bool:
+        """The grant rule of AccessRequestQuerySet.open_at, for this one object."""
         return (
             self.status == self.Status.APPROVED
             and self.window_starts_at is not None

@@ -34,12 +34,7 @@ def access_requests_for_user(user) -> QuerySet[AccessRequest]:
 
 def active_grants(user, moment=None) -> QuerySet[AccessRequest]:
     moment = moment or timezone.now()
-    return AccessRequest.objects.filter(
-        requester=user,
-        status=AccessRequest.Status.APPROVED,
-        window_starts_at__lte=moment,
-        window_ends_at__gt=moment,
-    )
+    return AccessRequest.objects.open_at(moment).filter(requester=user)
 
 
 def cloud_pcs_for_user(user) -> QuerySet[CloudPC]:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -6,6 +7,7 @@ from tenants_app.models import CloudPC
 
 from .models import AccessRequest, Decision, Ticket
 from .services.statements import DECISION_KINDS, DECISION_TYPE
+from .services.transitions import ACTIONS, allowed_actions
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -114,6 +116,11 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
     cloud_pcs = CloudPCBriefSerializer(many=True, read_only=True)
     decisions = DecisionSerializer(many=True, read_only=True)
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="What you may do with this request now: POST to /api/v1/requests/{id}/"
+        "{action}/ for approve, deny, cancel and revoke; operate means its Cloud PCs are yours "
+        "to act on (/api/v1/cloud-pcs/)"
+    )
 
     class Meta:
         model = AccessRequest
@@ -134,8 +141,19 @@ class AccessRequestSerializer(serializers.ModelSerializer):
             "window_ends_at",
             "closed_at",
             "decisions",
+            "allowed_actions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS)))
+    def get_allowed_actions(self, access_request) -> list[str]:
+        # The API passes its request; the evidence bundle, which holds the request as the API
+        # shows it to the same person, passes the viewer.
+        viewer = self.context.get("viewer") or getattr(self.context.get("request"), "user", None)
+        if viewer is None:
+            return []
+        found = allowed_actions(viewer, access_request, timezone.now())
+        return [action for action in ACTIONS if action in found]
 
 
 class AccessRequestCreateSerializer(serializers.Serializer):

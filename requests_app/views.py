@@ -121,25 +121,16 @@ def require_cap(user, cap):
 
 
 def _detail_context(request, access_request, decision_form=None, error=None):
-    user = request.user
     now = timezone.now()
-    pending_stage = (
-        access_request.status == "pending_internal" and can(user, Cap.DECIDE_INTERNALLY)
-    ) or (access_request.status == "pending_customer" and can(user, Cap.DECIDE_REQUESTS))
     history = AuditRecord.objects.filter(
         tenant_id=access_request.tenant_id, request_id=access_request.pk
     ).order_by("seq")
     return {
         "selected": access_request,
-        "can_decide": pending_stage
-        and access_request.requester_id != user.pk
-        and access_request.expires_at > now,
-        "can_revoke": can(user, Cap.DECIDE_REQUESTS) and access_request.window_open_at(now),
-        "can_cancel": access_request.requester_id == user.pk and access_request.is_pending,
-        "can_operate": access_request.requester_id == user.pk
-        and access_request.window_open_at(now),
+        # Every button on the page: offered exactly when pressing it would succeed.
+        "allowed_actions": services.allowed_actions(request.user, access_request, now),
         "window_open": access_request.window_open_at(now),
-        "can_download_evidence": evidence_allowed(user),
+        "can_download_evidence": evidence_allowed(request.user),
         "history": history,
         "decision_form": decision_form or DecisionForm(),
         "comment_form": CommentForm(),

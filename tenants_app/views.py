@@ -41,7 +41,7 @@ def home(request):
     user = request.user
     now = timezone.now()
     requests = access_requests_for_user(user).prefetch_related(None)
-    active = requests.filter(status="approved", window_starts_at__lte=now, window_ends_at__gt=now)
+    active = requests.open_at(now)
     if can(user, Cap.DECIDE_REQUESTS):
         waiting = requests.filter(status="pending_customer", expires_at__gt=now)
     elif can(user, Cap.DECIDE_INTERNALLY):

@@ -14,6 +14,7 @@ from .outbox import outbox_deliver, outbox_flush
 from .sessions import cloud_pc_operate
 from .sweeps import access_request_complete, access_request_expire, sweep
 from .tickets import ticket_close, ticket_open
+from .transitions import allowed_actions
 from .webhooks import webhook_create, webhook_delete
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "access_request_internal_approve",
     "access_request_internal_deny",
     "access_request_revoke",
+    "allowed_actions",
     "cloud_pc_operate",
     "outbox_deliver",
     "outbox_flush",

@@ -1,4 +1,5 @@
-"""The access-request state machine: one function per transition (SPEC section 2)."""
+"""Creating access requests, and the public names of their transitions (rows of
+`transitions.TRANSITIONS`, which views, the API, admin actions and tasks call)."""
 
 from datetime import timedelta
 
@@ -6,48 +7,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit_app.models import Operation, RecordType
-from audit_app.refusals import refusals_audited
+from audit_app.models import Operation
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
 from lockbox_site.ids import as_id, as_int
 from tenants_app.models import CloudPC
 from tenants_app.roles import Cap, can, require
 
-from ..models import AccessRequest, Decision, Ticket
+from ..models import AccessRequest, Ticket
 from ..selectors import tickets_for_user
-from .common import (
-    audit_transition,
-    clean_comment,
-    lock_access_request,
-    record_decision,
-    require_not_overdue,
-    require_status,
-)
-from .notifications import notify_approvers, notify_requester
-
-Status = AccessRequest.Status
-
-
-def _request_of(kwargs):
-    access_request_id = as_id(kwargs["access_request_id"])
-    tenant_id = (
-        AccessRequest.objects.filter(pk=access_request_id)
-        .values_list("tenant_id", flat=True)
-        .first()
-    )
-    if tenant_id is None:
-        return None
-    return tenant_id, access_request_id, {"request_id": access_request_id}
-
-
-def _refusals_audited(operation):
-    """A refused decision is audited in the request's tenant (SPEC 4: every attempt is seen)."""
-    return refusals_audited(
-        operation=operation,
-        object_type="AccessRequest",
-        locate=_request_of,
-        record_type=RecordType.LOCKBOX,
-    )
+from .common import audit_transition, lock_access_request
+from .transitions import TRANSITIONS, apply_transition
 
 
 def _clean_duration(duration_minutes) -> int:
@@ -119,252 +88,72 @@ def access_request_create(
     return access_request
 
 
-def _open_window(access_request: AccessRequest, now) -> None:
-    access_request.status = Status.APPROVED
-    access_request.window_starts_at = now
-    access_request.window_ends_at = now + timedelta(minutes=access_request.duration_minutes)
-
-
-@_refusals_audited(Operation.REQUEST_INTERNALLY_APPROVED)
-@transaction.atomic
 def access_request_internal_approve(
     *, actor, access_request_id, comment="", client_ip=None
 ) -> AccessRequest:
-    comment = clean_comment(comment)
-    access_request = lock_access_request(access_request_id, actor)
-    require(actor, Cap.DECIDE_INTERNALLY, "Only a support manager can approve internally.")
-    if access_request.requester_id == actor.pk:
-        raise NotAllowed("You cannot approve a request you created.")
-    require_status(access_request, Status.PENDING_INTERNAL, action="approve internally")
-    now = timezone.now()
-    require_not_overdue(access_request, now)
-    decision = record_decision(
-        access_request,
-        stage=Decision.Stage.INTERNAL,
-        outcome=Decision.Outcome.APPROVED,
+    """The Support Manager's approval; where the tenant has Lockbox off, the system approves
+    in the customer's place at once."""
+    return apply_transition(
+        "internal_approve",
         actor=actor,
+        access_request_id=access_request_id,
         comment=comment,
-        now=now,
-    )
-    access_request.reached_customer_at = now
-    # Read in the locking query: the setting as it stands at this decision.
-    if access_request.tenant.lockbox_enabled:
-        access_request.status = Status.PENDING_CUSTOMER
-    else:
-        _open_window(access_request, now)
-        access_request.auto_approved = True
-    access_request.save(
-        update_fields=[
-            "status",
-            "window_starts_at",
-            "window_ends_at",
-            "auto_approved",
-            "reached_customer_at",
-        ]
-    )
-    audit_transition(
-        access_request,
-        decision=decision,
-        actor=actor,
-        operation=Operation.REQUEST_INTERNALLY_APPROVED,
         client_ip=client_ip,
-        comment=comment,
     )
-    if access_request.auto_approved:
-        decision = record_decision(
-            access_request,
-            stage=Decision.Stage.CUSTOMER,
-            outcome=Decision.Outcome.APPROVED,
-            actor=None,
-            automatic=True,
-            now=now,
-        )
-        audit_transition(
-            access_request,
-            decision=decision,
-            actor=None,
-            operation=Operation.REQUEST_AUTO_APPROVED,
-            auto_approved=True,
-            reason="Customer Lockbox is off for this tenant",
-            window_starts_at=access_request.window_starts_at.isoformat(),
-            window_ends_at=access_request.window_ends_at.isoformat(),
-        )
-        notify_requester(access_request, "approved automatically")
-    else:
-        notify_approvers(access_request)
-    return access_request
 
 
-@_refusals_audited(Operation.REQUEST_INTERNALLY_DENIED)
-@transaction.atomic
 def access_request_internal_deny(
     *, actor, access_request_id, comment="", client_ip=None
 ) -> AccessRequest:
-    comment = clean_comment(comment)
-    access_request = lock_access_request(access_request_id, actor)
-    require(actor, Cap.DECIDE_INTERNALLY, "Only a support manager can deny internally.")
-    if access_request.requester_id == actor.pk:
-        raise NotAllowed("You cannot decide on a request you created.")
-    require_status(access_request, Status.PENDING_INTERNAL, action="deny internally")
-    now = timezone.now()
-    require_not_overdue(access_request, now)
-    access_request.status = Status.DENIED
-    access_request.closed_at = now
-    access_request.save(update_fields=["status", "closed_at"])
-    decision = record_decision(
-        access_request,
-        stage=Decision.Stage.INTERNAL,
-        outcome=Decision.Outcome.DENIED,
+    return apply_transition(
+        "internal_deny",
         actor=actor,
+        access_request_id=access_request_id,
         comment=comment,
-        now=now,
-    )
-    audit_transition(
-        access_request,
-        decision=decision,
-        actor=actor,
-        operation=Operation.REQUEST_INTERNALLY_DENIED,
         client_ip=client_ip,
-        comment=comment,
     )
-    notify_requester(access_request, "denied by your manager")
-    return access_request
 
 
-@_refusals_audited(Operation.REQUEST_APPROVED)
-@transaction.atomic
 def access_request_approve(
     *, actor, access_request_id, comment="", client_ip=None
 ) -> AccessRequest:
-    comment = clean_comment(comment)
-    access_request = lock_access_request(access_request_id, actor)
-    require(actor, Cap.DECIDE_REQUESTS, "Only a Customer Lockbox approver can approve requests.")
-    if access_request.requester_id == actor.pk:
-        raise NotAllowed("You cannot approve a request you created.")
-    require_status(access_request, Status.PENDING_CUSTOMER, action="approve")
-    now = timezone.now()
-    require_not_overdue(access_request, now)
-    _open_window(access_request, now)
-    access_request.save(update_fields=["status", "window_starts_at", "window_ends_at"])
-    decision = record_decision(
-        access_request,
-        stage=Decision.Stage.CUSTOMER,
-        outcome=Decision.Outcome.APPROVED,
+    return apply_transition(
+        "approve",
         actor=actor,
+        access_request_id=access_request_id,
         comment=comment,
-        now=now,
-    )
-    audit_transition(
-        access_request,
-        decision=decision,
-        actor=actor,
-        operation=Operation.REQUEST_APPROVED,
         client_ip=client_ip,
-        comment=comment,
-        window_starts_at=access_request.window_starts_at.isoformat(),
-        window_ends_at=access_request.window_ends_at.isoformat(),
     )
-    notify_requester(access_request, "approved")
-    return access_request
 
 
-@_refusals_audited(Operation.REQUEST_DENIED)
-@transaction.atomic
 def access_request_deny(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
-    comment = clean_comment(comment)
-    access_request = lock_access_request(access_request_id, actor)
-    require(actor, Cap.DECIDE_REQUESTS, "Only a Customer Lockbox approver can deny requests.")
-    require_status(access_request, Status.PENDING_CUSTOMER, action="deny")
-    now = timezone.now()
-    require_not_overdue(access_request, now)
-    access_request.status = Status.DENIED
-    access_request.closed_at = now
-    access_request.save(update_fields=["status", "closed_at"])
-    decision = record_decision(
-        access_request,
-        stage=Decision.Stage.CUSTOMER,
-        outcome=Decision.Outcome.DENIED,
+    return apply_transition(
+        "deny",
         actor=actor,
+        access_request_id=access_request_id,
         comment=comment,
-        now=now,
-    )
-    audit_transition(
-        access_request,
-        decision=decision,
-        actor=actor,
-        operation=Operation.REQUEST_DENIED,
         client_ip=client_ip,
-        comment=comment,
     )
-    notify_requester(access_request, "denied")
-    return access_request
 
 
-@_refusals_audited(Operation.REQUEST_CANCELLED)
-@transaction.atomic
 def access_request_cancel(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
-    comment = clean_comment(comment)
-    access_request = lock_access_request(access_request_id, actor)
-    if access_request.requester_id != actor.pk:
-        raise NotAllowed("Only the engineer who created a request can cancel it.")
-    require_status(access_request, *AccessRequest.PENDING, action="cancel")
-    now = timezone.now()
-    require_not_overdue(access_request, now)
-    access_request.status = Status.CANCELLED
-    access_request.closed_at = now
-    access_request.save(update_fields=["status", "closed_at"])
-    decision = record_decision(
-        access_request,
-        stage=Decision.Stage.CANCELLATION,
-        outcome=Decision.Outcome.CANCELLED,
+    return apply_transition(
+        "cancel",
         actor=actor,
+        access_request_id=access_request_id,
         comment=comment,
-        now=now,
-    )
-    audit_transition(
-        access_request,
-        decision=decision,
-        actor=actor,
-        operation=Operation.REQUEST_CANCELLED,
         client_ip=client_ip,
-        comment=comment,
     )
-    notify_requester(access_request, "cancelled")
-    return access_request
 
 
-@_refusals_audited(Operation.ACCESS_REVOKED)
-@transaction.atomic
 def access_request_revoke(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
-    comment = clean_comment(comment)
-    access_request = lock_access_request(access_request_id, actor)
-    require(actor, Cap.DECIDE_REQUESTS, "Only a Customer Lockbox approver can revoke access.")
-    require_status(access_request, Status.APPROVED, action="revoke")
-    now = timezone.now()
-    if not access_request.window_open_at(now):
-        raise InvalidState("This access window has already ended.", {"status": "completed"})
-    access_request.status = Status.REVOKED
-    access_request.window_ends_at = now
-    access_request.closed_at = now
-    access_request.save(update_fields=["status", "window_ends_at", "closed_at"])
-    decision = record_decision(
-        access_request,
-        stage=Decision.Stage.REVOCATION,
-        outcome=Decision.Outcome.REVOKED,
+    return apply_transition(
+        "revoke",
         actor=actor,
+        access_request_id=access_request_id,
         comment=comment,
-        now=now,
-    )
-    audit_transition(
-        access_request,
-        decision=decision,
-        actor=actor,
-        operation=Operation.ACCESS_REVOKED,
         client_ip=client_ip,
-        comment=comment,
     )
-    notify_requester(access_request, "revoked")
-    return access_request
 
 
 def access_request_decide(*, actor, access_request_id, approve: bool, comment="", client_ip=None):
@@ -375,13 +164,11 @@ def access_request_decide(*, actor, access_request_id, approve: bool, comment=""
         "comment": comment,
         "client_ip": client_ip,
     }
-    if can(actor, Cap.DECIDE_INTERNALLY):
-        service = access_request_internal_approve if approve else access_request_internal_deny
-    elif can(actor, Cap.DECIDE_REQUESTS):
-        service = access_request_approve if approve else access_request_deny
-    else:
-        # Run the lookup first so that a request the actor cannot see stays a 404.
-        with transaction.atomic():
-            lock_access_request(access_request_id, actor)
-        raise NotAllowed("You cannot decide on access requests.")
-    return service(**kwargs)
+    action = "approve" if approve else "deny"
+    for name, row in TRANSITIONS.items():
+        if row.action == action and row.capability is not None and can(actor, row.capability):
+            return apply_transition(name, **kwargs)
+    # Run the lookup first so that a request the actor cannot see stays a 404.
+    with transaction.atomic():
+        lock_access_request(access_request_id, actor)
+    raise NotAllowed("You cannot decide on access requests.")

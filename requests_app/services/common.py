@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
 from audit_app.services import audit_record
-from lockbox_site.errors import InvalidInput, InvalidState, NotFound
+from lockbox_site.errors import InvalidInput, NotFound
 
 from ..models import AccessRequest, Decision
 from ..selectors import access_requests_for_user
@@ -25,22 +25,6 @@ def lock_access_request(access_request_id, actor=None) -> AccessRequest:
         return queryset.get(pk=access_request_id)
     except (AccessRequest.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such access request.") from None
-
-
-def require_status(access_request: AccessRequest, *allowed: str, action: str) -> None:
-    if access_request.status not in allowed:
-        raise InvalidState(
-            f"Cannot {action} a request that is {access_request.get_status_display().lower()}.",
-            {"status": access_request.status},
-        )
-
-
-def require_not_overdue(access_request: AccessRequest, now) -> None:
-    # The sweep moves overdue requests within seconds; until then the deadline still holds.
-    if access_request.expires_at <= now:
-        raise InvalidState(
-            "This request expired before a decision was made.", {"status": "expired"}
-        )
 
 
 def audit_transition(

@@ -49,14 +49,9 @@ def cloud_pc_operate(
         # Locking the grant orders this action against a concurrent revoke: either the action
         # commits first, or it sees the revoked state and is refused.
         grant = (
-            AccessRequest.objects.select_for_update()
-            .filter(
-                requester=actor,
-                status=AccessRequest.Status.APPROVED,
-                window_starts_at__lte=now,
-                window_ends_at__gt=now,
-                cloud_pcs=cloud_pc,
-            )
+            AccessRequest.objects.open_at(now)
+            .select_for_update()
+            .filter(requester=actor, cloud_pcs=cloud_pc)
             .order_by("-window_ends_at")
             .first()
         )

@@ -8,61 +8,34 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit_app.models import Operation
+from lockbox_site.errors import InvalidState, NotFound
 
 from ..models import AccessRequest, Ticket
-from .common import audit_transition
-from .notifications import notify_requester
+from .transitions import apply_transition
 
 Status = AccessRequest.Status
 
 
-@transaction.atomic
+def _applied(name: str, access_request_id, now) -> AccessRequest | None:
+    """Apply a system row; None if the request was decided, ended or deleted meanwhile."""
+    try:
+        return apply_transition(name, actor=None, access_request_id=access_request_id, now=now)
+    except (InvalidState, NotFound):
+        return None
+
+
 def access_request_expire(*, access_request_id, now=None) -> bool:
     """A pending request past its decision deadline becomes expired. True if this call did it."""
-    now = now or timezone.now()
-    access_request = (
-        AccessRequest.objects.select_for_update()
-        .filter(pk=access_request_id, status__in=AccessRequest.PENDING, expires_at__lte=now)
-        .first()
-    )
-    if access_request is None:
-        return False
-    previous = access_request.status
-    access_request.status = Status.EXPIRED
-    access_request.closed_at = now
-    access_request.save(update_fields=["status", "closed_at"])
-    audit_transition(
-        access_request,
-        actor=None,
-        operation=Operation.REQUEST_EXPIRED,
-        previous_status=previous,
-        expires_at=access_request.expires_at.isoformat(),
-    )
-    notify_requester(access_request, "expired without a decision")
-    return True
+    return _applied("expire", access_request_id, now or timezone.now()) is not None
 
 
 @transaction.atomic
 def access_request_complete(*, access_request_id, now=None) -> bool:
     """An approved request whose window has ended becomes completed, and so may its ticket."""
     now = now or timezone.now()
-    access_request = (
-        AccessRequest.objects.select_for_update()
-        .filter(pk=access_request_id, status=Status.APPROVED, window_ends_at__lte=now)
-        .first()
-    )
+    access_request = _applied("complete", access_request_id, now)
     if access_request is None:
         return False
-    access_request.status = Status.COMPLETED
-    access_request.closed_at = now
-    access_request.save(update_fields=["status", "closed_at"])
-    audit_transition(
-        access_request,
-        actor=None,
-        operation=Operation.ACCESS_EXPIRED,
-        window_ends_at=access_request.window_ends_at.isoformat(),
-    )
     # The ticket completes with its last open request; a sibling still pending or active keeps
     # it open (our reading of SPEC section 2, which assumes one request per ticket).
     siblings_open = (

@@ -3,16 +3,13 @@
 from django.db import transaction
 from django.utils import timezone
 
-from audit_app.models import Operation
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
 from tenants_app.models import Tenant
 from tenants_app.roles import Cap, can, require
 
-from ..models import AccessRequest, Decision, Ticket
+from ..models import AccessRequest, Ticket
 from ..selectors import tickets_for_user
-from .common import audit_transition, record_decision
-from .notifications import notify_requester
-from .sweeps import access_request_expire
+from .transitions import apply_transition
 
 
 @transaction.atomic
@@ -40,28 +37,16 @@ def _end_request(access_request: AccessRequest, *, actor, now, why: str) -> None
     if access_request.is_pending and access_request.expires_at <= now:
         # Past its deadline it has already expired (the sweep just has not recorded it yet):
         # a cancel would rewrite what happened.
-        access_request_expire(access_request_id=access_request.pk, now=now)
+        apply_transition("expire", actor=None, access_request_id=access_request.pk, now=now)
         return
-    if access_request.is_pending:
-        access_request.status = AccessRequest.Status.CANCELLED
-        operation = Operation.REQUEST_CANCELLED
-        record_decision(
-            access_request,
-            stage=Decision.Stage.CANCELLATION,
-            outcome=Decision.Outcome.CANCELLED,
-            actor=actor,
-            comment=why,
-            now=now,
-        )
-    else:
-        access_request.status = AccessRequest.Status.COMPLETED
-        access_request.window_ends_at = min(access_request.window_ends_at, now)
-        operation = Operation.ACCESS_EXPIRED
-    access_request.closed_at = now
-    access_request.save(update_fields=["status", "window_ends_at", "closed_at"])
-    audit_transition(access_request, actor=actor, operation=operation, reason=why)
-    if operation == Operation.REQUEST_CANCELLED:  # told as an explicit cancel is
-        notify_requester(access_request, "cancelled because the ticket was closed")
+    apply_transition(
+        "close_pending" if access_request.is_pending else "close_approved",
+        actor=actor,
+        access_request_id=access_request.pk,
+        comment=why,
+        now=now,
+        reason=why,
+    )
 
 
 @transaction.atomic
