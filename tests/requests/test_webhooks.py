@@ -52,7 +52,10 @@ def receiver():
 def _deliver_all():
     return [
         services.outbox_deliver(message_id=m.pk)
-        for m in OutboxMessage.objects.filter(kind="webhook", sent_at__isnull=True)
+        # In the order they were written (ids are UUIDs: unordered on PostgreSQL).
+        for m in OutboxMessage.objects.filter(kind="webhook", sent_at__isnull=True).order_by(
+            "created_at"
+        )
     ]
 
 
