@@ -12,6 +12,7 @@ from lockbox_site.web import client_ip
 
 from . import policy
 from .authentication import TokenAuthentication
+from .models import Tenant
 from .roles import group_names
 from .services import lockbox_setting_change
 from .throttles import SignInRateThrottle
@@ -182,7 +183,8 @@ class LockboxSettingView(APIView):
     def _tenant(self, request):
         if not request.user.tenant.is_customer:
             raise NotFound("Provider tenants have no Customer Lockbox setting.")
-        return request.user.tenant
+        # Read afresh, with who changed it last, rather than the user's cached tenant.
+        return Tenant.objects.select_related("lockbox_updated_by").get(pk=request.user.tenant_id)
 
     @extend_schema(responses=LockboxSettingSerializer)
     def get(self, request):
