@@ -146,12 +146,15 @@ class LockboxSettingSerializer(serializers.Serializer):
 
 
 def _setting(tenant) -> dict:
+    effective = policy.tenant_policy(tenant)
     return {
         "enabled": tenant.lockbox_enabled,
         "available": tenant.lockbox_available,
         "updated_at": tenant.lockbox_updated_at,
         "updated_by": tenant.lockbox_updated_by.username if tenant.lockbox_updated_by_id else None,
-        **{name: getattr(tenant, name) for name in policy.POLICY_FIELDS},
+        # What is enforced: within the deployment's bounds even if those narrowed since.
+        **{name: getattr(effective, name) for name in policy.POLICY_FIELDS},
+        "notification_emails": list(effective.notification_emails),
     }
 
 

@@ -159,10 +159,11 @@ TEXT_FIELDS = (
 
 
 def _initial(tenant) -> dict:
+    effective = policy.tenant_policy(tenant)  # what is enforced, as the API shows it
     return {
         "enabled": tenant.lockbox_enabled,
-        **{name: getattr(tenant, name) for name in policy.POLICY_FIELDS},
-        "notification_emails": "\n".join(tenant.notification_emails),
+        **{name: getattr(effective, name) for name in policy.POLICY_FIELDS},
+        "notification_emails": "\n".join(effective.notification_emails),
     }
 
 
