@@ -18,6 +18,7 @@ from lockbox_site.errors import ApplicationError
 from lockbox_site.web import client_ip
 
 from .models import CloudPC, Tenant, User
+from .policy import POLICY_FIELDS
 from .role_services import user_active_set, user_roles_diff, user_roles_set, user_unlock
 from .services import tenant_plan_change
 
@@ -29,8 +30,13 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "kind", "plan", "compliance_addon", "lockbox_enabled"]
     list_filter = ["kind", "plan"]
     prepopulated_fields = {"slug": ["name"]}
-    # The setting changes only through its audited service (the Customer Lockbox page / API).
-    readonly_fields = ["lockbox_enabled", "lockbox_updated_at", "lockbox_updated_by"]
+    # The setting and policy change only through their audited service (the Customer Lockbox page / API).
+    readonly_fields = [
+        "lockbox_enabled",
+        *POLICY_FIELDS,
+        "lockbox_updated_at",
+        "lockbox_updated_by",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -7,10 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lockbox_site.api_docs import error
-from lockbox_site.errors import NotFound
+from lockbox_site.errors import InvalidInput, NotFound
 from lockbox_site.web import client_ip
 
+from . import policy
 from .authentication import TokenAuthentication
+from .models import Tenant
 from .roles import group_names
 from .services import lockbox_setting_change
 from .throttles import SignInRateThrottle
@@ -113,53 +115,99 @@ class MeView(APIView):
         return Response(MeSerializer(request.user).data)
 
 
+def _policy_fields() -> dict:
+    """The policy's fields as the API shows them, bounds and all (OpenAPI reads these)."""
+    low, high = policy.access_minutes_bounds()
+    return {
+        "required_approvals": serializers.IntegerField(
+            min_value=policy.APPROVALS[0], max_value=policy.APPROVALS[1]
+        ),
+        "pending_ttl_hours": serializers.IntegerField(
+            min_value=policy.PENDING_TTL_HOURS[0], max_value=policy.PENDING_TTL_HOURS[1]
+        ),
+        "max_access_minutes": serializers.IntegerField(min_value=low, max_value=high),
+        "require_decision_comment": serializers.BooleanField(),
+        "allow_emergency_access": serializers.BooleanField(),
+        "notification_emails": serializers.ListField(
+            child=serializers.EmailField(max_length=policy.EMAIL_MAX_LENGTH),
+            max_length=policy.MAX_NOTIFICATION_EMAILS,
+        ),
+    }
+
+
 class LockboxSettingSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     available = serializers.BooleanField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
     updated_by = serializers.CharField(read_only=True, allow_null=True)
 
+    def get_fields(self):
+        return {**super().get_fields(), **_policy_fields()}
+
 
 def _setting(tenant) -> dict:
+    effective = policy.tenant_policy(tenant)
     return {
         "enabled": tenant.lockbox_enabled,
         "available": tenant.lockbox_available,
         "updated_at": tenant.lockbox_updated_at,
         "updated_by": tenant.lockbox_updated_by.username if tenant.lockbox_updated_by_id else None,
+        # What is enforced: within the deployment's bounds even if those narrowed since.
+        **{name: getattr(effective, name) for name in policy.POLICY_FIELDS},
+        "notification_emails": list(effective.notification_emails),
     }
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true/false only: a typo such as "yes please" must not flip a security setting."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
-
-
 class LockboxSettingInput(serializers.Serializer):
-    enabled = StrictBooleanField()
+    """What a PUT may hold: any of these (at least one); the others stay as they are.
+
+    Documentation only: the service checks every value, strictly typed (JSON true/false,
+    whole numbers), so the API and the web panel give the same per-field messages. The read-only
+    fields of the answer may be sent back (a GET, edited, PUT) and are ignored; any other field
+    is a 400, so a misspelt setting is not silently dropped.
+    """
+
+    enabled = serializers.BooleanField(required=False)
+
+    def get_fields(self):
+        fields = {**super().get_fields(), **_policy_fields()}
+        for field in fields.values():
+            field.required = False
+        return fields
+
+
+ECHOED = {"available", "updated_at", "updated_by"}
 
 
 class LockboxSettingView(APIView):
-    """The tenant's `Require approval for all data access requests` setting."""
+    """The tenant's `Require approval for all data access requests` setting and its Lockbox
+    policy (SPEC 9). PUT changes only the fields it holds."""
 
     def _tenant(self, request):
         if not request.user.tenant.is_customer:
             raise NotFound("Provider tenants have no Customer Lockbox setting.")
-        return request.user.tenant
+        # Read afresh, with who changed it last, rather than the user's cached tenant.
+        return Tenant.objects.select_related("lockbox_updated_by").get(pk=request.user.tenant_id)
 
     @extend_schema(responses=LockboxSettingSerializer)
     def get(self, request):
         return Response(LockboxSettingSerializer(_setting(self._tenant(request))).data)
 
-    @extend_schema(request=LockboxSettingInput, responses=LockboxSettingSerializer)
+    @extend_schema(
+        request=LockboxSettingInput,
+        responses={
+            200: LockboxSettingSerializer,
+            400: error("A field is not valid (named), or Customer Lockbox is not on the plan"),
+            403: error("Only a Global Administrator changes it"),
+            404: error("Provider tenants have no Customer Lockbox setting"),
+        },
+    )
     def put(self, request):
         self._tenant(request)
-        data = LockboxSettingInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not isinstance(request.data, dict):
+            raise InvalidInput("Send a JSON object of settings.")
+        changes = {name: value for name, value in request.data.items() if name not in ECHOED}
         tenant = lockbox_setting_change(
-            actor=request.user, enabled=data.validated_data["enabled"], client_ip=client_ip(request)
+            actor=request.user, client_ip=client_ip(request), changes=changes
         )
         return Response(LockboxSettingSerializer(_setting(tenant)).data)

@@ -1,4 +1,5 @@
-"""The demo world of SPEC section 5."""
+"""The demo world of SPEC section 5, with the additions of section 10 (appended, so the
+earlier users keep the lower ids that tests and `make_request` pick first)."""
 
 PROVIDER = {"slug": "provider-support", "name": "Provider Support", "kind": "provider"}
 CUSTOMERS = [
@@ -23,6 +24,16 @@ CUSTOMERS = [
         "compliance_addon": True,
         "lockbox_enabled": False,
     },
+    # SPEC 10: a tenant that asks two approvers and allows emergency access.
+    {
+        "slug": "tailspin",
+        "name": "Tailspin",
+        "plan": "E5",
+        "compliance_addon": False,
+        "lockbox_enabled": True,
+        "required_approvals": 2,
+        "allow_emergency_access": True,
+    },
 ]
 USERS = [
     ("engineer@provider.example", "provider-support", "Support Engineer", "Eli", "Engineer"),
@@ -38,6 +49,21 @@ USERS = [
     ("auditor@contoso.example", "contoso", "Audit Reader", "Aude", "Auditor"),
     ("admin@fabrikam.example", "fabrikam", "Global Administrator", "Fay", "Admin"),
     ("admin@northwind.example", "northwind", "Global Administrator", "Nico", "Admin"),
+    (
+        "approver2@contoso.example",
+        "contoso",
+        "Customer Lockbox Access Approver",
+        "Blake",
+        "Approver",
+    ),
+    ("admin@tailspin.example", "tailspin", "Global Administrator", "Tess", "Admin"),
+    (
+        "approver@tailspin.example",
+        "tailspin",
+        "Customer Lockbox Access Approver",
+        "Tao",
+        "Approver",
+    ),
 ]
 CLOUD_PCS = {
     "contoso": [
@@ -50,6 +76,10 @@ CLOUD_PCS = {
     "northwind": [
         ("CPC-NW-001", "pat.lee@northwind.example", "westus2"),
         ("CPC-NW-002", "sam.ray@northwind.example", "westus2"),
+    ],
+    "tailspin": [
+        ("CPC-TSP-001", "kim.ortiz@tailspin.example", "centralus"),
+        ("CPC-TSP-002", "dev.rao@tailspin.example", "centralus"),
     ],
 }
 DEFAULT_PASSWORD = "lockbox-demo"

@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
+
+from . import policy
 
 LOCKBOX_PLANS = {"E5"}
 
@@ -26,9 +29,47 @@ class Tenant(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The Lockbox policy (SPEC 9). Stored explicitly, defaults taken when the row is made, so a
+    # tenant's effective policy changes only through its audited service, never because the
+    # deployment's environment changed. Written only by tenants_app.services.
+    required_approvals = models.PositiveSmallIntegerField(
+        policy.LABELS["required_approvals"], default=1
+    )
+    pending_ttl_hours = models.PositiveSmallIntegerField(
+        policy.LABELS["pending_ttl_hours"], default=policy.default_pending_ttl_hours
+    )
+    max_access_minutes = models.PositiveSmallIntegerField(
+        policy.LABELS["max_access_minutes"], default=policy.default_max_access_minutes
+    )
+    require_decision_comment = models.BooleanField(
+        policy.LABELS["require_decision_comment"], default=False
+    )
+    allow_emergency_access = models.BooleanField(
+        policy.LABELS["allow_emergency_access"], default=False
+    )
+    notification_emails = models.JSONField(
+        policy.LABELS["notification_emails"], default=list, blank=True
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(required_approvals__gte=policy.APPROVALS[0])
+                & Q(required_approvals__lte=policy.APPROVALS[1]),
+                name="tenant_required_approvals_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(pending_ttl_hours__gte=policy.PENDING_TTL_HOURS[0])
+                & Q(pending_ttl_hours__lte=policy.PENDING_TTL_HOURS[1]),
+                name="tenant_pending_ttl_hours_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_access_minutes__gte=policy.ACCESS_MINUTES[0])
+                & Q(max_access_minutes__lte=policy.ACCESS_MINUTES[1]),
+                name="tenant_max_access_minutes_range",
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -8,47 +8,87 @@ from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, NotFound
 
+from . import policy
 from .models import Tenant, User
 from .roles import Cap, require, require_staff
 
 logger = logging.getLogger(__name__)
 
 
+UNAVAILABLE = (
+    "Customer Lockbox is not available on your plan. It is included in E5, "
+    "or with the compliance add-on on other plans."
+)
+
+
 @refusals_audited(
     operation=Operation.LOCKBOX_SETTING_CHANGED, object_type="Tenant", locate=actor_tenant
 )
 @transaction.atomic
-def lockbox_setting_change(*, actor, enabled: bool, client_ip: str | None = None) -> Tenant:
-    """Turn the tenant's Customer Lockbox on or off; a no-op change is not audited."""
+def lockbox_setting_change(
+    *, actor, client_ip: str | None = None, changes: dict | None = None, **fields
+) -> Tenant:
+    """Change the tenant's Customer Lockbox setting and policy (SPEC 5 and 9) in one step.
+
+    `changes` (a client's dict, whatever its keys) and `fields` (keywords, e.g. `enabled=False`)
+    hold any of `enabled` and the policy fields of tenants_app.policy.LABELS; the ones not
+    given stay as they are. Every value is checked first (one InvalidInput naming
+    each bad field, nothing written); then each field whose value changes gets its own
+    `LockboxSettingChanged` record with its old and new value, in the same transaction. A
+    change that changes nothing writes nothing.
+    """
     require(actor, Cap.MANAGE_LOCKBOX_SETTING)
-    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
-    if enabled and not tenant.lockbox_available:
-        raise InvalidInput(
-            "Customer Lockbox is not available on your plan. It is included in E5, "
-            "or with the compliance add-on on other plans."
+    changes = {**(changes or {}), **fields}
+    if not changes:
+        raise InvalidInput("Give at least one setting to change.")
+    clean, errors = policy.policy_validate(changes)
+    if errors:
+        summary = " ".join(
+            f"{policy.LABELS.get(name, name)}: {' '.join(messages)}"
+            for name, messages in errors.items()
         )
-    old = tenant.lockbox_enabled
-    if old == enabled:
+        raise InvalidInput(summary, errors)
+    tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
+    if clean.get("enabled") and not tenant.lockbox_available:
+        raise InvalidInput(UNAVAILABLE)
+    old = {name: _current(tenant, name) for name in clean}
+    changed = [name for name in policy.LABELS if name in clean and clean[name] != old[name]]
+    if not changed:
         return tenant
-    tenant.lockbox_enabled = enabled
+    if not tenant.lockbox_available and not tenant.lockbox_enabled:
+        # Nothing would enforce the policy; the panel is closed for the same reason.
+        raise InvalidInput(UNAVAILABLE)
+    for name in changed:
+        setattr(tenant, _column(name), clean[name])
     tenant.lockbox_updated_at = timezone.now()
     tenant.lockbox_updated_by = actor
-    tenant.save(update_fields=["lockbox_enabled", "lockbox_updated_at", "lockbox_updated_by"])
-    audit_record(
-        tenant_id=tenant.pk,
-        actor=actor,
-        record_type=RecordType.SETTINGS,
-        operation=Operation.LOCKBOX_SETTING_CHANGED,
-        object_type="Tenant",
-        object_id=tenant.slug,
-        details={
-            "setting": "Require approval for all data access requests",
-            "old_value": old,
-            "new_value": enabled,
-        },
-        client_ip=client_ip,
-    )
+    tenant.save(update_fields=[*map(_column, changed), "lockbox_updated_at", "lockbox_updated_by"])
+    for name in changed:
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=actor,
+            record_type=RecordType.SETTINGS,
+            operation=Operation.LOCKBOX_SETTING_CHANGED,
+            object_type="Tenant",
+            object_id=tenant.slug,
+            details={
+                "setting": policy.LABELS[name],
+                "field": name,
+                "old_value": old[name],
+                "new_value": clean[name],
+            },
+            client_ip=client_ip,
+        )
     return tenant
+
+
+def _column(name: str) -> str:
+    return "lockbox_enabled" if name == "enabled" else name
+
+
+def _current(tenant, name: str):
+    value = getattr(tenant, _column(name))
+    return list(value) if name == "notification_emails" else value
 
 
 @transaction.atomic

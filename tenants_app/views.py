@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django import forms
@@ -14,6 +15,7 @@ from lockbox_site.web import client_ip, form_errors
 from requests_app.models import AccessRequest
 from requests_app.selectors import access_requests_for_user
 
+from . import policy
 from .roles import Cap, can
 from .services import lockbox_setting_change
 
@@ -87,9 +89,82 @@ def org_settings(request):
 
 
 class LockboxSettingForm(forms.Form):
-    enabled = forms.BooleanField(
-        required=False, label="Require approval for all data access requests"
+    """The Customer Lockbox panel. The form reads what was typed; every rule (bounds, e-mail
+    addresses) is the service's, so the panel and the API say the same thing."""
+
+    required_approvals = forms.IntegerField(
+        label=policy.LABELS["required_approvals"],
+        help_text="Distinct approvers in your organisation who must each approve a request.",
+        widget=forms.NumberInput(attrs={"min": policy.APPROVALS[0], "max": policy.APPROVALS[1]}),
     )
+    pending_ttl_hours = forms.IntegerField(
+        label=policy.LABELS["pending_ttl_hours"],
+        help_text="A request nobody decides within this time expires.",
+        widget=forms.NumberInput(
+            attrs={"min": policy.PENDING_TTL_HOURS[0], "max": policy.PENDING_TTL_HOURS[1]}
+        ),
+    )
+    max_access_minutes = forms.IntegerField(
+        label=policy.LABELS["max_access_minutes"],
+        help_text="The longest time an engineer may be given.",
+        widget=forms.NumberInput(),
+    )
+    require_decision_comment = forms.BooleanField(
+        required=False, label=policy.LABELS["require_decision_comment"]
+    )
+    allow_emergency_access = forms.BooleanField(
+        required=False,
+        label=policy.LABELS["allow_emergency_access"],
+        help_text="A Support Manager may approve a request about a production alert at once; "
+        "your approvers review it afterwards.",
+    )
+    notification_emails = forms.CharField(
+        required=False,
+        label=policy.LABELS["notification_emails"],
+        help_text=f"Told of every pending request. One address per line, at most "
+        f"{policy.MAX_NOTIFICATION_EMAILS}.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    enabled = forms.BooleanField(required=False, label=policy.LABELS["enabled"])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        low, high = policy.access_minutes_bounds()
+        self.fields["max_access_minutes"].widget.attrs.update(min=low, max=high)
+        # A text field left out of the post (an older client, a partial form) keeps its value;
+        # checkboxes cannot be told apart from unticked ones, so they are always sent.
+        if self.is_bound:
+            for name in TEXT_FIELDS:
+                if name not in self.data:
+                    self.fields[name].required = False
+
+    def clean_notification_emails(self):
+        text = self.cleaned_data["notification_emails"]
+        return [line for line in re.split(r"[\s,;]+", text) if line]
+
+    def changes(self) -> dict:
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in TEXT_FIELDS or name in self.data
+        }
+
+
+TEXT_FIELDS = (
+    "required_approvals",
+    "pending_ttl_hours",
+    "max_access_minutes",
+    "notification_emails",
+)
+
+
+def _initial(tenant) -> dict:
+    effective = policy.tenant_policy(tenant)  # what is enforced, as the API shows it
+    return {
+        "enabled": tenant.lockbox_enabled,
+        **{name: getattr(effective, name) for name in policy.POLICY_FIELDS},
+        "notification_emails": "\n".join(effective.notification_emails),
+    }
 
 
 @login_required
@@ -99,14 +174,11 @@ def lockbox_settings(request):
         raise PermissionDenied
     tenant = user.tenant
     form = LockboxSettingForm(
-        request.POST if request.method == "POST" else None,
-        initial={"enabled": tenant.lockbox_enabled},
+        request.POST if request.method == "POST" else None, initial=_initial(tenant)
     )
     if request.method == "POST" and form.is_valid():
         try:
-            lockbox_setting_change(
-                actor=user, enabled=form.cleaned_data["enabled"], client_ip=client_ip(request)
-            )
+            lockbox_setting_change(actor=user, changes=form.changes(), client_ip=client_ip(request))
         except InvalidInput as exc:
             form_errors(form, exc)
         else:

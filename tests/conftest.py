@@ -38,13 +38,18 @@ def world(db):
         auditor=users["auditor@contoso.example"],
         fabrikam_admin=users["admin@fabrikam.example"],
         northwind_admin=users["admin@northwind.example"],
+        approver2=users["approver2@contoso.example"],
+        tailspin_admin=users["admin@tailspin.example"],
+        tailspin_approver=users["approver@tailspin.example"],
         contoso=tenants["contoso"],
         fabrikam=tenants["fabrikam"],
         northwind=tenants["northwind"],
         provider=tenants["provider-support"],
+        tailspin=tenants["tailspin"],
         contoso_pcs=list(CloudPC.objects.filter(tenant=tenants["contoso"]).order_by("pk")),
         northwind_pcs=list(CloudPC.objects.filter(tenant=tenants["northwind"]).order_by("pk")),
         fabrikam_pcs=list(CloudPC.objects.filter(tenant=tenants["fabrikam"]).order_by("pk")),
+        tailspin_pcs=list(CloudPC.objects.filter(tenant=tenants["tailspin"]).order_by("pk")),
     )
 
 

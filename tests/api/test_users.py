@@ -37,12 +37,13 @@ def test_a_global_admin_lists_the_users_of_their_own_tenant(world, api):
     response = api(world.admin).get("/api/v1/users/")
     assert response.status_code == 200
     body = response.json()
-    assert body["count"] == 3
+    assert body["count"] == 4
     by_name = {row["username"]: row for row in body["results"]}
     assert set(by_name) == {
         "admin@contoso.example",
         "approver@contoso.example",
         "auditor@contoso.example",
+        "approver2@contoso.example",
     }
     assert by_name["approver@contoso.example"] == {
         "id": world.approver.pk,
@@ -203,6 +204,7 @@ def test_unlock_ends_a_lockout_and_is_audited(world, api):
         "admin@contoso.example": False,
         "approver@contoso.example": True,
         "auditor@contoso.example": False,
+        "approver2@contoso.example": False,
     }
 
     response = client.post(f"/api/v1/users/{world.approver.pk}/unlock/")

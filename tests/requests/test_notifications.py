@@ -16,14 +16,22 @@ def test_approvers_are_told_when_a_request_awaits_them(
         with django_capture_on_commit_callbacks(execute=True):
             access_request = make_request(stage="pending_customer")
     message = OutboxMessage.objects.get()
-    assert message.payload["to"] == ["admin@contoso.example", "approver@contoso.example"]
+    assert message.payload["to"] == [
+        "admin@contoso.example",
+        "approver2@contoso.example",
+        "approver@contoso.example",
+    ]
     assert f"/requests/{access_request.pk}/" in message.payload["body"]
     delay.assert_called_once_with(
         "requests_app.tasks.deliver_outbox_message", args=[str(message.pk)], retry=False
     )
     assert services.outbox_deliver(message_id=message.pk) is True
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["admin@contoso.example", "approver@contoso.example"]
+    assert mail.outbox[0].to == [
+        "admin@contoso.example",
+        "approver2@contoso.example",
+        "approver@contoso.example",
+    ]
     assert mail.outbox[0].extra_headers["Message-ID"] == f"<{message.pk}@lockbox>"
 
 
