@@ -120,6 +120,7 @@ class AccessRequestViewSet(
             ticket_id=data.validated_data["ticket"],
             cloud_pc_ids=data.validated_data["cloud_pcs"],
             reason=data.validated_data["reason"],
+            reason_type=data.validated_data["reason_type"],
             duration_minutes=data.validated_data.get("duration_minutes"),
             client_ip=client_ip(request),
         )

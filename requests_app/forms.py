@@ -31,6 +31,12 @@ class TicketForm(forms.Form):
 
 class AccessRequestForm(forms.Form):
     cloud_pcs = forms.MultipleChoiceField(label="Cloud PCs", widget=forms.CheckboxSelectMultiple)
+    reason_type = forms.ChoiceField(
+        label="Reason type",
+        choices=AccessRequest.ReasonType.choices,
+        initial=AccessRequest.ReasonType.CUSTOMER_INITIATED_SUPPORT,
+        required=False,  # left out: customer-initiated support, as in the API
+    )
     reason = forms.CharField(max_length=4000, widget=forms.Textarea)
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",

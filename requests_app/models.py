@@ -61,6 +61,18 @@ class AccessRequest(models.Model):
         REVOKED = "revoked", "Revoked"
         COMPLETED = "completed", "Completed"
 
+    class ReasonType(models.TextChoices):
+        """SPEC 10: why the provider asks, as Google Access Approval types it."""
+
+        CUSTOMER_INITIATED_SUPPORT = "customer_initiated_support", "Customer-initiated support"
+        PROVIDER_INITIATED_SERVICE = "provider_initiated_service", "Provider-initiated service"
+        PROVIDER_INITIATED_REVIEW = "provider_initiated_review", "Provider-initiated review"
+        RESPONSE_TO_PRODUCTION_ALERT = (
+            "response_to_production_alert",
+            "Response to a production alert",
+        )
+        THIRD_PARTY_DATA_REQUEST = "third_party_data_request", "Third-party data request"
+
     PENDING = (Status.PENDING_INTERNAL, Status.PENDING_CUSTOMER)
     OPEN = (*PENDING, Status.APPROVED)
 
@@ -71,6 +83,9 @@ class AccessRequest(models.Model):
     )
     cloud_pcs = models.ManyToManyField(CloudPC, related_name="access_requests")
     reason = models.TextField()
+    reason_type = models.CharField(
+        max_length=40, choices=ReasonType.choices, default=ReasonType.CUSTOMER_INITIATED_SUPPORT
+    )
     duration_minutes = models.PositiveIntegerField()
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING_INTERNAL

@@ -132,6 +132,7 @@ class AccessRequestSerializer(serializers.ModelSerializer):
             "requester",
             "cloud_pcs",
             "reason",
+            "reason_type",
             "duration_minutes",
             "status",
             "auto_approved",
@@ -162,6 +163,10 @@ class AccessRequestCreateSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=100
     )
     reason = serializers.CharField(max_length=4000)
+    reason_type = serializers.ChoiceField(
+        choices=AccessRequest.ReasonType.choices,
+        default=AccessRequest.ReasonType.CUSTOMER_INITIATED_SUPPORT,
+    )
     duration_minutes = serializers.IntegerField(
         required=False,
         min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,

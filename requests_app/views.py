@@ -269,6 +269,8 @@ def request_create(request):
                     ticket_id=ticket.pk,
                     cloud_pc_ids=form.cleaned_data["cloud_pcs"],
                     reason=form.cleaned_data["reason"],
+                    reason_type=form.cleaned_data["reason_type"]
+                    or AccessRequest.ReasonType.CUSTOMER_INITIATED_SUPPORT,
                     duration_minutes=form.cleaned_data["duration_minutes"],
                     client_ip=client_ip(request),
                 )

@@ -49,7 +49,14 @@ def _clean_cloud_pcs(ticket: Ticket, cloud_pc_ids) -> list[CloudPC]:
 
 @transaction.atomic
 def access_request_create(
-    *, actor, ticket_id, cloud_pc_ids, reason, duration_minutes=None, client_ip=None
+    *,
+    actor,
+    ticket_id,
+    cloud_pc_ids,
+    reason,
+    duration_minutes=None,
+    reason_type=AccessRequest.ReasonType.CUSTOMER_INITIATED_SUPPORT,
+    client_ip=None,
 ) -> AccessRequest:
     require(actor, Cap.REQUEST_ACCESS, "Only support engineers can request access.")
     try:
@@ -62,6 +69,11 @@ def access_request_create(
         raise InvalidInput("Give a reason for the access.", {"reason": ["This field is required."]})
     if len(reason) > 4000:
         raise InvalidInput("reason must be at most 4000 characters.")
+    if reason_type not in AccessRequest.ReasonType.values:
+        choices = ", ".join(AccessRequest.ReasonType.values)
+        raise InvalidInput(
+            f"reason_type must be one of {choices}.", {"reason_type": [f"One of {choices}."]}
+        )
     duration = _clean_duration(duration_minutes)
     cloud_pcs = _clean_cloud_pcs(ticket, cloud_pc_ids)
     now = timezone.now()
@@ -70,6 +82,7 @@ def access_request_create(
         tenant_id=ticket.tenant_id,
         requester=actor,
         reason=reason.strip(),
+        reason_type=reason_type,
         duration_minutes=duration,
         created_at=now,
         expires_at=now + timedelta(minutes=settings.LOCKBOX_PENDING_TTL_MINUTES),
@@ -81,6 +94,7 @@ def access_request_create(
         operation=Operation.REQUEST_CREATED,
         client_ip=client_ip,
         reason=access_request.reason,
+        reason_type=access_request.reason_type,
         duration_minutes=duration,
         cloud_pcs=[{"id": pc.pk, "name": pc.name} for pc in cloud_pcs],
         expires_at=access_request.expires_at.isoformat(),

@@ -39,6 +39,7 @@ def notify_approvers(access_request: AccessRequest) -> None:
             "body": (
                 f"A Microsoft support engineer ({access_request.requester.username}) asks for "
                 f"access to your content for ticket {ticket.number} ({ticket.title}).\n\n"
+                f"Reason type: {access_request.reason_type}\n"
                 f"Reason: {access_request.reason}\n"
                 f"Duration: {access_request.duration_minutes} minutes\n"
                 f"Decide before: {access_request.expires_at:%Y-%m-%d %H:%M} UTC\n\n"

@@ -156,6 +156,7 @@ def event_payload(access_request: AccessRequest, event: str) -> dict:
                 "status": access_request.status,
                 "auto_approved": access_request.auto_approved,
                 "reason": access_request.reason,
+                "reason_type": access_request.reason_type,
                 "duration_minutes": access_request.duration_minutes,
                 "expires_at": access_request.expires_at.isoformat(),
                 "window_ends_at": access_request.window_ends_at.isoformat()
