@@ -23,7 +23,7 @@ def test_the_whole_story(world, page, live_server, sign_in):
     expect(page.get_by_text("is open.")).to_be_visible()
     main.get_by_role("link", name="Request access").click()
     page.get_by_label("CPC-CON-002 (westeurope)").check()
-    page.get_by_label("Reason").fill("Collect Teams logs")
+    page.get_by_label("Reason", exact=True).fill("Collect Teams logs")
     page.get_by_label("Duration (minutes)").fill("60")
     page.get_by_role("button", name="Submit request").click()
     expect(page.get_by_text("was sent for internal approval")).to_be_visible()
