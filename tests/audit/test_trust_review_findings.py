@@ -4,25 +4,22 @@ each failed before its fix.
 Attacker model: full database access (triggers off, as a superuser), no signing key.
 """
 
-import io
 import json
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
-from django.core.management import CommandError, call_command
-from django.db import connection
 
 from audit_app import tasks
 from audit_app.chain import GENESIS, HASHED_FIELDS, record_hash
 from audit_app.models import AuditChainHead, AuditCheckpoint, AuditPrunedRange, AuditRecord
 from requests_app import services
 from tests.audit.conftest import T0
+from tests.audit.test_checkpoint_tamper import _raw, _verify, superuser
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFIER_SRC = str(ROOT / "verifier" / "src")
@@ -34,29 +31,6 @@ from lockbox_verify.cli import run as verifier_run  # noqa: E402
 from audit_app.signing import jwks  # noqa: E402
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _raw(sql, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-@contextmanager
-def superuser():
-    if connection.vendor == "postgresql":
-        _raw("SET session_replication_role = replica")
-        try:
-            yield
-        finally:
-            _raw("SET session_replication_role = origin")
-    else:
-        for trigger in (
-            "audit_record_no_update",
-            "audit_pruned_no_update",
-            "audit_checkpoint_no_update",
-        ):
-            _raw(f"DROP TRIGGER IF EXISTS {trigger}")
-        yield
 
 
 def _rehash_from(tenant_id: int, seq: int) -> None:
@@ -86,15 +60,6 @@ def _rehash_from(tenant_id: int, seq: int) -> None:
             "UPDATE audit_app_auditchainhead SET last_seq = %s, last_hash = %s WHERE tenant_id = %s",
             [last_seq, previous, tenant_id],
         )
-
-
-def _verify_audit(tenant="contoso", *args) -> str:
-    out = io.StringIO()
-    try:
-        call_command("verify_audit", "--tenant", tenant, *args, stdout=out)
-    except CommandError:
-        return "FAILED\n" + out.getvalue()
-    return out.getvalue()
 
 
 def _export(api, user, tmp_path, name="audit.jsonl") -> Path:
@@ -150,7 +115,7 @@ def test_verifier_rejects_a_record_carrying_another_requests_signed_decision(
             [json.dumps(details), denial.pk],
         )
         _rehash_from(world.contoso.pk, denial.seq)
-    assert "names another tenant or request" in _verify_audit()
+    assert "names another tenant or request" in _verify()
     export = _export(api, world.auditor, tmp_path)
     code, line = _lockbox_verify(export, "--keys", _keys(tmp_path))
     assert code == 1, line  # observed: 0, "OK: ... 2 signed decisions"
@@ -175,7 +140,7 @@ def test_an_unsigned_customer_approval_record_is_a_break(world, make_request, ap
             [json.dumps(details), denial.pk],
         )
         _rehash_from(world.contoso.pk, denial.seq)
-    out = _verify_audit()
+    out = _verify()
     export = _export(api, world.auditor, tmp_path)
     code, line = _lockbox_verify(export, "--keys", _keys(tmp_path))
     assert out.startswith("FAILED"), out  # observed: "contoso: intact (...)"
@@ -206,7 +171,7 @@ def test_verify_audit_rejects_a_backdated_unsigned_pruned_range(world, write_rec
                 last_hash=last.hash,
                 jws="",
             )
-    out = _verify_audit()
+    out = _verify()
     assert out.startswith("FAILED"), out  # observed: warning + "contoso: intact"
 
 
@@ -248,9 +213,9 @@ def test_verify_audit_is_not_fooled_by_removing_checkpoint_rows_too(
                 [keep.hash, tid],
             )
     # From the database alone the rewrite is consistent (checkpoint rows deleted too) ...
-    assert "intact" in _verify_audit()
+    assert "intact" in _verify()
     # ... but not against a checkpoint kept outside it.
-    out = _verify_audit("contoso", "--checkpoint", str(kept))
+    out = _verify("contoso", "--checkpoint", str(kept))
     assert out.startswith("FAILED"), out
     assert "rolled back below checkpoint 6" in out
 
