@@ -6,8 +6,9 @@ from rest_framework import serializers
 from tenants_app.models import CloudPC
 
 from .models import AccessRequest, Decision, Ticket
+from .services.common import customer_approvals
 from .services.statements import DECISION_KINDS, DECISION_TYPE
-from .services.transitions import ACTIONS, allowed_actions, customer_approvals
+from .services.transitions import ACTIONS, allowed_actions
 
 
 class TicketSerializer(serializers.ModelSerializer):
