@@ -37,6 +37,12 @@ class Operation(models.TextChoices):
     SIGN_IN_LOCKED_OUT = "SignInLockedOut"
     USER_DEACTIVATED = "UserDeactivated"
     USER_REACTIVATED = "UserReactivated"
+    MFA_ENROLLED = "MfaEnrolled"
+    MFA_REMOVED = "MfaRemoved"
+    MFA_VERIFICATION_FAILED = "MfaVerificationFailed"
+    SINGLE_SIGN_ON_CHANGED = "SingleSignOnChanged"
+    SIGNED_IN = "SignedIn"
+    USER_PROVISIONED = "UserProvisioned"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.

@@ -18,6 +18,7 @@ from audit_app.models import Operation, RecordType
 from audit_app.refusals import refusals_audited
 from lockbox_site.errors import ApplicationError, InvalidState, NotAllowed
 from lockbox_site.ids import as_id
+from tenants_app.mfa import step_up_refusal
 from tenants_app.roles import Cap, can
 
 from ..models import AccessRequest, Decision
@@ -261,6 +262,9 @@ OPERATE = Rule(states=(Status.APPROVED,), who=Who.REQUESTER, when=When.WINDOW_OP
 
 ACTIONS = ("approve", "deny", "cancel", "revoke", "operate")
 
+# SPEC 14: the customer's decisions that its tenant may require a fresh second factor for.
+STEP_UP_ROWS = frozenset({"approve", "deny", "revoke", "review"})
+
 
 def _guard_refusal(when: When, access_request: AccessRequest, now) -> ApplicationError | None:
     if when == When.BEFORE_DEADLINE and access_request.expires_at <= now:
@@ -357,6 +361,8 @@ def _apply(*, row, actor, access_request_id, comment="", client_ip=None, now=Non
     )
     now = now or timezone.now()
     refusal = refusal_of(row, actor, access_request, now)
+    if refusal is None and row.name in STEP_UP_ROWS:  # here, not in refusal_of: keep the button
+        refusal = step_up_refusal(actor, access_request.tenant)
     if refusal is not None:
         raise refusal
     previous = access_request.status
