@@ -118,10 +118,12 @@ def authorization_url(provider, redirect_uri: str, *, login_hint: str = "") -> t
 def _decode(id_token: str, jwks_uri: str, algorithms: list[str]):
     registry = JWSRegistry(algorithms=algorithms)
     try:
-        return jwt.decode(id_token, KeySet.import_key_set(_get_json("jwks", jwks_uri)), registry)
+        return jwt.decode(
+            id_token, KeySet.import_key_set(_get_json("jwks", jwks_uri)), registry=registry
+        )
     except InvalidKeyIdError:
         fresh = KeySet.import_key_set(_get_json("jwks", jwks_uri, fresh=True))
-        return jwt.decode(id_token, fresh, registry)
+        return jwt.decode(id_token, fresh, registry=registry)
 
 
 def signed_in_claims(provider, flow: Flow, *, code: str, redirect_uri: str) -> dict:
@@ -151,7 +153,11 @@ def signed_in_claims(provider, flow: Flow, *, code: str, redirect_uri: str) -> d
     claims = CodeIDToken(
         decoded.claims,
         decoded.header,
-        {"iss": {"essential": True, "values": [metadata["issuer"]]}},
+        # The audience explicitly: Authlib alone accepts any `aud` when `azp` names us.
+        {
+            "iss": {"essential": True, "values": [metadata["issuer"]]},
+            "aud": {"essential": True, "values": [provider.client_id]},
+        },
         {
             "nonce": flow.nonce,
             "client_id": provider.client_id,
@@ -162,6 +168,7 @@ def signed_in_claims(provider, flow: Flow, *, code: str, redirect_uri: str) -> d
         claims.validate(leeway=60)
     except JoseError as exc:
         name = getattr(exc, "claim", "") or ""
-        code = {"aud": "wrong_audience", "nonce": "nonce_mismatch"}.get(name, "invalid_token")
+        codes = {"aud": "wrong_audience", "azp": "wrong_audience", "nonce": "nonce_mismatch"}
+        code = codes.get(name, "invalid_token")
         raise SsoError(code, f"The identity provider's token is not valid here ({exc}).") from exc
     return dict(claims)
