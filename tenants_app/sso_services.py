@@ -140,9 +140,8 @@ def identity_provider_set(
     if taken.exists():
         names = ", ".join(sorted(taken.values_list("domain", flat=True)))
         # Which organisation holds it is not this tenant's business.
-        raise InvalidInput(
-            f"Another organisation signs in with {names}.", {"domains": ["Already in use."]}
-        )
+        message = f"Another organisation signs in with {names}."
+        raise InvalidInput(message, {"domains": [message]})
     old = _snapshot(provider)
     provider = provider or IdentityProvider(tenant=tenant)
     secret_changed = bool(secret) and secret != provider.client_secret
