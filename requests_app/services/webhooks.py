@@ -15,6 +15,7 @@ from audit_app.refusals import actor_tenant, refusals_audited
 from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, NotFound
 from lockbox_site.ids import as_id
+from tenants_app.mfa import require_step_up
 from tenants_app.models import Tenant
 from tenants_app.roles import Cap, require
 
@@ -100,6 +101,7 @@ def _webhook_of_actor(kwargs):
 )
 def webhook_create(*, actor, url, description="", client_ip=None) -> Webhook:
     require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
+    require_step_up(actor, actor.tenant)
     url = _clean_url(url)
     if not isinstance(description, str) or len(description) > 200:
         raise InvalidInput("The description must be text of at most 200 characters.")
@@ -135,6 +137,7 @@ def webhook_delete(*, actor, webhook_id, client_ip=None) -> None:
     except (Webhook.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such webhook.") from None
     require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
+    require_step_up(actor, actor.tenant)
     _audit(webhook, actor=actor, operation=Operation.WEBHOOK_DELETED, client_ip=client_ip)
     webhook.delete()
 
