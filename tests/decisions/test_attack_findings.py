@@ -1,0 +1,47 @@
+"""Findings of the attack on SPEC 10's richer decisions: each test failed on the code as it
+was reviewed, through the path production runs (endpoint, page, job)."""
+
+import io
+import json
+
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from audit_app.models import AuditRecord
+from tests.verification.conftest import lockbox_verify
+
+EXPORT = "/api/v1/audit/records/export/?format=jsonl"
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_a_refused_decision_attempt_is_not_reported_as_tampering(
+    world, make_request, api, tmp_path
+):
+    """A 403 on a signed-decision operation is audited as a failure record that carries no
+    signature (nothing was decided). verify_audit and lockbox-verify called the customer's log
+    altered at that record, so anyone refused once made every later verification fail."""
+    access_request = make_request(stage="approved")
+    for path in ("emergency-approve", "revoke"):
+        response = api(world.engineer).post(
+            f"/api/v1/requests/{access_request.pk}/{path}/", {"comment": "x"}, format="json"
+        )
+        assert response.status_code == 403, response.json()
+    refused = AuditRecord.objects.filter(request_id=access_request.pk, result="failure")
+    assert sorted(refused.values_list("operation", flat=True)) == [
+        "AccessRevoked",
+        "EmergencyAccessGranted",
+    ]
+
+    out = io.StringIO()
+    call_command("verify_audit", "--tenant", "contoso", stdout=out)
+    assert out.getvalue().startswith("contoso: intact")
+
+    export = tmp_path / "audit.jsonl"
+    export.write_bytes(_body(api(world.auditor).get(EXPORT)))
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps(APIClient().get("/.well-known/lockbox-keys.json").json()))
+    verdict = lockbox_verify(export, "--keys", keys)
+    assert verdict.code == 0, verdict
