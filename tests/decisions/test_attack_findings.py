@@ -8,6 +8,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from audit_app.models import AuditRecord
+from requests_app.models import AccessRequest
 from tests.verification.conftest import lockbox_verify
 
 EXPORT = "/api/v1/audit/records/export/?format=jsonl"
@@ -45,3 +46,19 @@ def test_a_refused_decision_attempt_is_not_reported_as_tampering(
     keys.write_text(json.dumps(APIClient().get("/.well-known/lockbox-keys.json").json()))
     verdict = lockbox_verify(export, "--keys", keys)
     assert verdict.code == 0, verdict
+
+
+def test_an_engineer_approving_their_own_request_is_refused_and_audited(
+    world, reaching_customer, act
+):
+    """SPEC 4: every refused attempt is seen. Approve and deny with neither decision capability
+    answered 403 without writing the attempt to the tenant's log."""
+    pending = reaching_customer("contoso")
+    act(world.engineer, pending["id"], "approve", expect=403)
+    act(world.engineer, pending["id"], "deny", expect=403)
+    refused = AuditRecord.objects.filter(request_id=pending["id"], result="failure")
+    assert list(refused.order_by("seq").values_list("operation", "actor")) == [
+        ("RequestApproved", world.engineer.username),
+        ("RequestDenied", world.engineer.username),
+    ]
+    assert AccessRequest.objects.get(pk=pending["id"]).status == "pending_customer"
