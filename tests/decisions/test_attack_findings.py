@@ -3,8 +3,10 @@ was reviewed, through the path production runs (endpoint, page, job)."""
 
 import io
 import json
+from datetime import timedelta
 
 from django.core.management import call_command
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from audit_app.models import AuditRecord
@@ -62,3 +64,23 @@ def test_an_engineer_approving_their_own_request_is_refused_and_audited(
         ("RequestDenied", world.engineer.username),
     ]
     assert AccessRequest.objects.get(pk=pending["id"]).status == "pending_customer"
+
+
+def test_an_approval_never_opens_a_window_longer_than_the_tenants_longest_access(
+    world, reaching_customer, act, api
+):
+    """SPEC 9: max_access_minutes is the tenant's longest access. A request made under a longer
+    limit, approved after the customer lowered it, opened the old, longer window."""
+    pending = reaching_customer("contoso", duration_minutes=480)
+    response = api(world.admin).put(
+        "/api/v1/settings/lockbox/", {"max_access_minutes": 60}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    approved = act(world.approver, pending["id"], "approve")
+    window = parse_datetime(approved["window_ends_at"]) - parse_datetime(
+        approved["window_starts_at"]
+    )
+    assert window == timedelta(minutes=60)
+    record = AuditRecord.objects.get(request_id=pending["id"], operation="RequestApproved")
+    signed = record.details["statement"]["window"]
+    assert parse_datetime(signed["ends_at"]) - parse_datetime(signed["starts_at"]) == window
