@@ -5,12 +5,15 @@ import io
 import json
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from audit_app.models import AuditRecord
 from requests_app.models import AccessRequest
+from tenants_app.models import User
+from tenants_app.roles import SUPPORT_MANAGER
 from tests.verification.conftest import lockbox_verify
 
 EXPORT = "/api/v1/audit/records/export/?format=jsonl"
@@ -84,3 +87,21 @@ def test_an_approval_never_opens_a_window_longer_than_the_tenants_longest_access
     record = AuditRecord.objects.get(request_id=pending["id"], operation="RequestApproved")
     signed = record.details["statement"]["window"]
     assert parse_datetime(signed["ends_at"]) - parse_datetime(signed["starts_at"]) == window
+
+
+def test_only_a_support_engineer_may_ask_for_more_time(world, make_request, api):
+    """An extension is a new access request, and only support engineers request access. Someone
+    who no longer holds the role (moved to Support Manager) still extended a request they had
+    made, putting a new request in front of the customer's approvers."""
+    access_request = make_request(stage="approved")
+    world.engineer.groups.set([Group.objects.get(name=SUPPORT_MANAGER)])
+    moved = User.objects.get(pk=world.engineer.pk)  # as the next sign-in loads it
+    response = api(moved).post(
+        f"/api/v1/requests/{access_request.pk}/extend/", {"reason": "More"}, format="json"
+    )
+    assert response.status_code == 403, response.json()
+    assert AccessRequest.objects.filter(extends=access_request).count() == 0
+    refused = AuditRecord.objects.filter(request_id=access_request.pk, result="failure")
+    assert list(refused.values_list("operation", "actor")) == [
+        ("RequestCreated", world.engineer.username)
+    ]
