@@ -28,7 +28,12 @@ def decision_problem(tenant_id: int, record: dict, *, allow_unsigned: bool = Fal
     """What is wrong with the record's signed decision, or None."""
     details = record["details"]
     if not isinstance(details, dict) or "jws" not in details:
-        if record["operation"] in DECISION_OPERATIONS and not allow_unsigned:
+        # A refused attempt (result failure) decided nothing, so it has nothing to sign.
+        if (
+            record["operation"] in DECISION_OPERATIONS
+            and record["result"] == "success"
+            and not allow_unsigned
+        ):
             return f"a {record['operation']} record without a signature"
         return None
     try:

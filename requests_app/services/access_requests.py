@@ -360,7 +360,19 @@ def access_request_decide(
                 message = "Only a customer approval can shorten the window."
                 raise InvalidInput(message, {"duration_minutes": [message]})
             return apply_transition(name, **kwargs)
-    # Run the lookup first so that a request the actor cannot see stays a 404.
-    with transaction.atomic():
-        lock_access_request(access_request_id, actor)
+    operation = Operation.REQUEST_APPROVED if approve else Operation.REQUEST_DENIED
+    refused = refusals_audited(
+        operation=operation,
+        object_type="AccessRequest",
+        locate=request_of,
+        record_type=RecordType.LOCKBOX,
+    )(_refuse_decision)
+    refused(actor=actor, access_request_id=access_request_id, client_ip=client_ip)
+
+
+@transaction.atomic
+def _refuse_decision(*, actor, access_request_id, client_ip=None):
+    """Neither stage is the actor's: a 403 (audited, SPEC 4), after the lookup so that a request
+    the actor cannot see stays a 404."""
+    lock_access_request(access_request_id, actor)
     raise NotAllowed("You cannot decide on access requests.")

@@ -507,10 +507,17 @@ TRANSITIONS: dict[str, Transition] = {
 
 # Not changes of state: acting on the request's Cloud PCs under its grant, and asking for more
 # time (a new request, see access_requests.access_request_extend).
-OPERATE = Rule(states=(Status.APPROVED,), who=Who.REQUESTER, when=When.WINDOW_OPEN)
+# Both need the role as it stands now, as creating a request and acting on a Cloud PC do.
+OPERATE = Rule(
+    states=(Status.APPROVED,),
+    who=Who.REQUESTER,
+    capability=Cap.REQUEST_ACCESS,
+    when=When.WINDOW_OPEN,
+)
 EXTEND = Rule(
     states=(Status.APPROVED,),
     who=Who.REQUESTER,
+    capability=Cap.REQUEST_ACCESS,
     refusal="Only the engineer who holds the access can extend it.",
     when=When.WINDOW_OPEN,
     verb="extend",

@@ -129,9 +129,12 @@ def _change(access_request: AccessRequest, row: Transition, now, *, minutes=None
     if row.window == Window.OPEN:
         # A scheduled request opens at its start, not before (SPEC 10).
         start = max(now, access_request.starts_at or now)
+        # Never longer than the tenant's longest access as it stands now (SPEC 9): a request
+        # made under a longer limit is cut to the one the customer set since.
+        longest = tenant_policy(access_request.tenant).max_access_minutes
         access_request.window_starts_at = start
         access_request.window_ends_at = start + timedelta(
-            minutes=minutes or access_request.duration_minutes
+            minutes=min(minutes or access_request.duration_minutes, longest)
         )
     elif row.window == Window.END_NOW:
         access_request.window_ends_at = min(access_request.window_ends_at, now)

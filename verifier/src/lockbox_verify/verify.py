@@ -228,7 +228,12 @@ class Verifier:
         details = content["details"]
         if type(details) is dict and ("jws" in details or "statement" in details):
             self._decision(seq, details, content)
-        elif content["operation"] in DECISION_OPERATIONS and not self.allow_unsigned_decisions:
+        elif (
+            # A refused attempt (result failure) decided nothing, so it has nothing to sign.
+            content["operation"] in DECISION_OPERATIONS
+            and content.get("result") == "success"
+            and not self.allow_unsigned_decisions
+        ):
             raise Failure(
                 seq,
                 f"a {content['operation']} record without a signature: every customer decision "
