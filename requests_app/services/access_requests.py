@@ -1,7 +1,7 @@
 """Creating access requests, and the public names of their transitions (rows of
 `transitions.TRANSITIONS`, which views, the API, admin actions and tasks call)."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -48,9 +48,11 @@ def _clean_starts_at(starts_at, now):
         return None
     if isinstance(starts_at, str):
         starts_at = parse_datetime(starts_at.strip())
-    if not isinstance(starts_at, datetime) or timezone.is_naive(starts_at):
-        message = "starts_at must be a date and time with a time zone (ISO 8601)."
+    if not isinstance(starts_at, datetime):
+        message = "starts_at must be an ISO 8601 date and time (UTC unless it names a zone)."
         raise InvalidInput(message, {"starts_at": [message]})
+    if timezone.is_naive(starts_at):  # as the API's and the form's fields read it
+        starts_at = timezone.make_aware(starts_at, UTC)
     if starts_at < now - timedelta(minutes=5) or starts_at > now + SCHEDULE_AHEAD:
         message = "starts_at must be from now to 7 days ahead."
         raise InvalidInput(message, {"starts_at": [message]})
@@ -195,8 +197,15 @@ def access_request_extend(
         raise refusal
     if parent.ticket.status != Ticket.Status.OPEN:
         raise InvalidState("This ticket is completed; open a new ticket to request access.")
-    if parent.extensions.filter(status__in=AccessRequest.PENDING).exists():
+    current = parent.extensions.filter(status__in=AccessRequest.OPEN).order_by("pk").first()
+    if current is not None and current.is_pending:
         raise InvalidState("An extension of this request is already waiting for approval.")
+    if current is not None:
+        # Both would start where this window ends: extend the extension once it is open.
+        raise InvalidState(
+            f"This request already has an approved extension (request {current.pk}); "
+            "extend that one once its window is open."
+        )
     reason = _clean_reason(reason, parent.reason_type)
     policy = tenant_policy(parent.tenant)
     return _create(

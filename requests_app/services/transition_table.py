@@ -174,6 +174,20 @@ POLICY_COMMENT = "Your organization's policy requires a comment to {verb} access
 
 def _emergency_allowed(access_request) -> ApplicationError | None:
     """SPEC 10: only where the tenant allows it, for a production alert, for an hour at most."""
+    if access_request.extends_id is not None:
+        # Otherwise hour after hour could be chained without the customer: more time after an
+        # emergency goes through the customer's approval.
+        return InvalidState(
+            "Emergency access is never granted to an extension; an extension needs the "
+            "customer's approval."
+        )
+    if (
+        access_request.starts_at is not None
+        and access_request.starts_at > access_request.created_at
+    ):
+        return InvalidState(
+            "Emergency access is for now: a scheduled request needs the customer's approval."
+        )
     if not tenant_policy(access_request.tenant).allow_emergency_access:
         return InvalidState(f"{access_request.tenant.name} does not allow emergency access.")
     if access_request.reason_type != EMERGENCY_REASON:

@@ -138,3 +138,29 @@ def test_an_unreviewed_emergency_access_becomes_overdue_after_72_hours(world, cr
         ]
         == "accepted"
     )
+
+
+def test_an_extension_is_never_emergency_access(world, create, act):
+    """Break-glass for a production alert, not a way to chain hour after hour without the
+    customer: an extension goes through the customer's approval."""
+    created = create("tailspin", **ALERT)
+    act(world.manager, created["id"], "emergency-approve", comment="P1")
+    extension = act(
+        world.engineer,
+        created["id"],
+        "extend",
+        expect=201,
+        reason="Still down",
+        duration_minutes=30,
+    )
+    assert extension["reason_type"] == "response_to_production_alert"
+    refused = act(world.manager, extension["id"], "emergency-approve", expect=409, comment="P1")
+    assert "extension" in refused["detail"]
+    assert AccessRequest.objects.get(pk=extension["id"]).status == "pending_internal"
+
+
+def test_a_scheduled_request_is_never_emergency_access(world, create, act):
+    later = (timezone.now() + timedelta(days=3)).isoformat()
+    created = create("tailspin", starts_at=later, **ALERT)
+    refused = act(world.manager, created["id"], "emergency-approve", expect=409, comment="P1")
+    assert "scheduled" in refused["detail"]

@@ -150,3 +150,13 @@ def test_extensions_are_refused_where_they_make_no_sense(world, reaching_custome
     pending = reaching_customer()
     act(world.engineer, pending["id"], "extend", expect=409, reason="x")
     assert AccessRequest.objects.filter(extends__isnull=False).count() == 1
+
+
+def test_a_second_extension_cannot_overlap_the_first(world, reaching_customer, act):
+    parent = _approved(world, reaching_customer, act)
+    first = act(world.engineer, parent["id"], "extend", expect=201, reason="More")
+    act(world.manager, first["id"], "approve")
+    act(world.approver, first["id"], "approve")
+    refused = act(world.engineer, parent["id"], "extend", expect=409, reason="Even more")
+    assert f"request {first['id']}" in refused["detail"]
+    assert AccessRequest.objects.filter(extends_id=parent["id"]).count() == 1
