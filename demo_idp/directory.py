@@ -1,7 +1,8 @@
 """The provider's directory: a JSON file of users (password, name, groups) and clients.
 
-Users and clients are loaded at start; groups and the test fault are read at each sign-in, so a
-test (or you) can change someone's groups at the provider by editing the file.
+Users and clients are loaded at start; groups, clients' redirect URIs and the test fault are
+read at each sign-in, so a test (or you) can change someone's groups at the provider by editing
+the file.
 """
 
 import json

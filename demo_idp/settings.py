@@ -35,6 +35,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 USE_TZ = True
 LOGIN_URL = "/accounts/login/"
+# Browsers share cookies between ports of one host: with Lockbox's default names on
+# 127.0.0.1 the two apps would overwrite each other's session (and the sign-in's state).
+SESSION_COOKIE_NAME = "demo_idp_session"
+CSRF_COOKIE_NAME = "demo_idp_csrftoken"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": ISSUER,

@@ -75,7 +75,9 @@ def sso_start(request):
         "code_verifier": flow.code_verifier,
     }
     request.session[FLOWS] = flows
-    return redirect(url)
+    # Not a 302: after a form's POST the browser would hold the provider's address to the
+    # page's form-action 'self'. The page moves on by itself (meta refresh) or by its link.
+    return render(request, "registration/sso_continue.html", {"url": url})
 
 
 def sso_callback(request):

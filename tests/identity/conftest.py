@@ -22,14 +22,14 @@ USERS = {
 }
 
 
-def _directory(users=None, fault=None) -> dict:
+def _directory(users=None, fault=None, callbacks=()) -> dict:
     return {
         "users": users or USERS,
         "clients": [
             {
                 "client_id": "lockbox-woodgrove",
                 "client_secret": "woodgrove-demo-secret",
-                "redirect_uris": [CALLBACK],
+                "redirect_uris": [CALLBACK, *callbacks],
             }
         ],
         "fault": fault,
@@ -83,8 +83,8 @@ def idp(idp_process, world):
     idp_process.directory.write_text(json.dumps(_directory()))
     IdentityProvider.objects.filter(tenant__slug="woodgrove").update(issuer=idp_process.issuer)
 
-    def configure(users=None, fault=None):
-        idp_process.directory.write_text(json.dumps(_directory(users, fault)))
+    def configure(users=None, fault=None, callbacks=()):
+        idp_process.directory.write_text(json.dumps(_directory(users, fault, callbacks)))
 
     return SimpleNamespace(issuer=idp_process.issuer, configure=configure)
 
@@ -101,7 +101,7 @@ def provider_sign_in(authorize_url: str, username: str, password="lockbox-demo")
                 "username": username,
                 "password": password,
                 "next": next_url,
-                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+                "csrfmiddlewaretoken": browser.cookies["demo_idp_csrftoken"],
             },
         )
         assert posted.status_code == 302, posted.text[:300]
