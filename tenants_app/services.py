@@ -15,6 +15,11 @@ from .roles import Cap, require, require_staff
 logger = logging.getLogger(__name__)
 
 
+class LockboxUnavailable(InvalidInput):
+    """The tenant's plan has no Customer Lockbox (400 on /api/v1/; a failed precondition on
+    the Access Approval surface, INTEROP-GOOGLE 9)."""
+
+
 UNAVAILABLE = (
     "Customer Lockbox is not available on your plan. It is included in E5, "
     "or with the compliance add-on on other plans."
@@ -50,14 +55,14 @@ def lockbox_setting_change(
         raise InvalidInput(summary, errors)
     tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
     if clean.get("enabled") and not tenant.lockbox_available:
-        raise InvalidInput(UNAVAILABLE)
+        raise LockboxUnavailable(UNAVAILABLE)
     old = {name: _current(tenant, name) for name in clean}
     changed = [name for name in policy.LABELS if name in clean and clean[name] != old[name]]
     if not changed:
         return tenant
     if not tenant.lockbox_available and not tenant.lockbox_enabled:
         # Nothing would enforce the policy; the panel is closed for the same reason.
-        raise InvalidInput(UNAVAILABLE)
+        raise LockboxUnavailable(UNAVAILABLE)
     for name in changed:
         setattr(tenant, _column(name), clean[name])
     tenant.lockbox_updated_at = timezone.now()

@@ -1,13 +1,15 @@
 """Creating access requests, and the public names of their transitions (rows of
 `transitions.TRANSITIONS`, which views, the API, admin actions and tasks call)."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from audit_app.models import Operation
+from audit_app.models import Operation, RecordType
+from audit_app.refusals import refusals_audited
 from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
 from lockbox_site.ids import as_id, as_int
 from tenants_app.models import CloudPC
@@ -16,7 +18,9 @@ from tenants_app.roles import Cap, can, require
 from ..models import AccessRequest, Ticket
 from ..selectors import tickets_for_user
 from .common import audit_transition, lock_access_request
-from .transitions import TRANSITIONS, apply_transition
+from .transitions import TRANSITIONS, Window, apply_transition
+from .transitions import _apply as apply_row
+from .transitions import _request_of as request_of
 
 
 def _clean_duration(duration_minutes) -> int:
@@ -129,24 +133,55 @@ def access_request_internal_deny(
 
 
 def access_request_approve(
-    *, actor, access_request_id, comment="", client_ip=None
+    *, actor, access_request_id, comment="", client_ip=None, window_ends_at=None, channel=None
 ) -> AccessRequest:
-    return apply_transition(
-        "approve",
-        actor=actor,
-        access_request_id=access_request_id,
-        comment=comment,
-        client_ip=client_ip,
+    """The customer's approval. `window_ends_at` (Google's expireTime) shortens the window:
+    it opens now and ends then, which must be after now and at most the requested duration
+    from now. `channel` names the surface in the audit record (e.g. "access-approval-v1")."""
+    kwargs = {"actor": actor, "access_request_id": access_request_id, "comment": comment}
+    kwargs.update(client_ip=client_ip, **_channel(channel))
+    if window_ends_at is None:
+        return apply_transition("approve", **kwargs)
+    return refusals_audited(
+        operation=Operation.REQUEST_APPROVED,
+        object_type="AccessRequest",
+        locate=request_of,
+        record_type=RecordType.LOCKBOX,
+    )(_approve_until)(window_ends_at=window_ends_at, **kwargs)
+
+
+@transaction.atomic
+def _approve_until(*, actor, access_request_id, window_ends_at, **kwargs) -> AccessRequest:
+    """The `approve` row itself, with the window set first: under the row lock and in the
+    row's transaction, so a refusal (403/409) rolls the window back with everything else."""
+    access_request = lock_access_request(access_request_id, actor)
+    now = timezone.now()
+    if not now < window_ends_at <= now + timedelta(minutes=access_request.duration_minutes):
+        raise InvalidInput(
+            "The window must end after now and at most the requested duration from now.",
+            {"window_ends_at": window_ends_at.isoformat()},
+        )
+    AccessRequest.objects.filter(pk=access_request.pk).update(
+        window_starts_at=now, window_ends_at=window_ends_at
     )
+    row = replace(TRANSITIONS["approve"], window=Window.UNCHANGED)
+    return apply_row(row, actor=actor, access_request_id=access_request_id, now=now, **kwargs)
 
 
-def access_request_deny(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
+def _channel(channel) -> dict:
+    return {"channel": channel} if channel else {}
+
+
+def access_request_deny(
+    *, actor, access_request_id, comment="", client_ip=None, channel=None
+) -> AccessRequest:
     return apply_transition(
         "deny",
         actor=actor,
         access_request_id=access_request_id,
         comment=comment,
         client_ip=client_ip,
+        **_channel(channel),
     )
 
 
@@ -160,13 +195,16 @@ def access_request_cancel(*, actor, access_request_id, comment="", client_ip=Non
     )
 
 
-def access_request_revoke(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
+def access_request_revoke(
+    *, actor, access_request_id, comment="", client_ip=None, channel=None
+) -> AccessRequest:
     return apply_transition(
         "revoke",
         actor=actor,
         access_request_id=access_request_id,
         comment=comment,
         client_ip=client_ip,
+        **_channel(channel),
     )
 
 
