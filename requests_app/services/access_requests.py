@@ -165,7 +165,7 @@ def _approve_until(*, actor, access_request_id, window_ends_at, **kwargs) -> Acc
         window_starts_at=now, window_ends_at=window_ends_at
     )
     row = replace(TRANSITIONS["approve"], window=Window.UNCHANGED)
-    return apply_row(row, actor=actor, access_request_id=access_request_id, now=now, **kwargs)
+    return apply_row(row=row, actor=actor, access_request_id=access_request_id, now=now, **kwargs)
 
 
 def _channel(channel) -> dict:
