@@ -15,7 +15,13 @@ from .sessions import cloud_pc_operate
 from .sweeps import access_request_complete, access_request_expire, sweep
 from .tickets import ticket_close, ticket_open
 from .transitions import allowed_actions
-from .webhooks import webhook_create, webhook_delete
+from .webhooks import (
+    webhook_create,
+    webhook_delete,
+    webhook_delivery_retry,
+    webhook_test,
+    webhook_update,
+)
 
 __all__ = [
     "access_request_approve",
@@ -37,4 +43,7 @@ __all__ = [
     "ticket_open",
     "webhook_create",
     "webhook_delete",
+    "webhook_delivery_retry",
+    "webhook_test",
+    "webhook_update",
 ]
