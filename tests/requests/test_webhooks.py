@@ -33,6 +33,8 @@ def receiver():
                 self.send_header("Location", "http://10.0.0.1/")
             else:
                 self.send_response(state["status"])
+            for name, value in state.get("headers", {}).items():
+                self.send_header(name, value)
             self.end_headers()
 
         def log_message(self, *args):
