@@ -42,12 +42,18 @@ def _unb64url(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
+APPROVING_STAGES = (Decision.Stage.CUSTOMER, Decision.Stage.EMERGENCY)
+
+
 def _approval(access_request: AccessRequest) -> Decision | None:
-    """The customer's approval (a person's or the system's), if any."""
-    for decision in access_request.decisions.all():  # prefetched, in time order
-        if decision.stage == Decision.Stage.CUSTOMER and decision.outcome == "approved":
-            return decision
-    return None
+    """The approval that approved it: a quorum's last, the system's (Lockbox off), or an
+    emergency approval (SPEC 10)."""
+    approvals = [
+        decision
+        for decision in access_request.decisions.all()  # prefetched, in time order
+        if decision.stage in APPROVING_STAGES and decision.outcome == Decision.Outcome.APPROVED
+    ]
+    return approvals[-1] if approvals else None
 
 
 def signature_info(decision: Decision | None) -> dict | None:
@@ -122,8 +128,8 @@ def approval_request_json(access_request: AccessRequest, prefix: str, now, *, en
             "dismissTime": rfc3339(dismissed_at),
             "implicit": access_request.status != Status.DENIED,
         }
-    else:  # pending: "approve now" would end then
-        body["requestedExpiration"] = rfc3339(now + duration)
+    else:  # pending: "approve now" would end then (a scheduled window opens later)
+        body["requestedExpiration"] = rfc3339(max(now, access_request.starts_at or now) + duration)
     return body
 
 

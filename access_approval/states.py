@@ -24,7 +24,11 @@ class State(StrEnum):
 # status -> the state it is in; a status split by a deadline names (before, after) it.
 STATUS_STATES: dict[str, State | tuple[State, State]] = {
     Status.PENDING_CUSTOMER: (State.PENDING, State.DISMISSED),  # split by expires_at
-    Status.APPROVED: (State.ACTIVE, State.EXPIRED),  # split by window_ends_at
+    # A question waits for the engineer (SPEC 10): the deadline is stopped, so it stays pending.
+    Status.INFO_REQUESTED: State.PENDING,
+    # Split by window_ends_at. An approved window that opens later (a scheduled start) is
+    # ACTIVE too: the approval is in force.
+    Status.APPROVED: (State.ACTIVE, State.EXPIRED),
     Status.DENIED: State.DISMISSED,
     Status.CANCELLED: State.DISMISSED,
     Status.EXPIRED: State.DISMISSED,

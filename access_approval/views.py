@@ -5,6 +5,7 @@ request (404) and the arguments (400), then calls the same service as /api/v1/."
 import re
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -151,7 +152,8 @@ class ApprovalRequestActionView(AccessApprovalView):
         service, self.state_reason = self.ACTIONS[action]
         kwargs = {}
         if action == "approve" and body.get("expireTime") not in (None, ""):
-            kwargs["window_ends_at"] = self._window_end(pk, parse_expire_time(body["expireTime"]))
+            expire_time = parse_expire_time(body["expireTime"])
+            kwargs["duration_minutes"] = self._minutes_until(pk, expire_time)
         access_request = service(
             actor=request.user,
             access_request_id=pk,
@@ -163,17 +165,26 @@ class ApprovalRequestActionView(AccessApprovalView):
         prefetch_related_objects([access_request], "cloud_pcs", "decisions")
         return self.respond(access_request, prefix)
 
-    def _window_end(self, pk: int, expire_time: datetime) -> datetime:
-        """now < expireTime <= now + the requested duration (the approver may shorten the
-        window, never lengthen it). The service checks it again under the row lock."""
-        duration = self.visible().values_list("duration_minutes", flat=True).get(pk=pk)
-        now = timezone.now()
-        if not now < expire_time <= now + timedelta(minutes=duration):
+    def _minutes_until(self, pk: int, expire_time: datetime) -> int:
+        """expireTime as SPEC 10's shorter window, in whole minutes from when the window opens
+        (now, or a scheduled start): the window ends at most a minute before expireTime, never
+        after it. It must be after now and at most the requested duration away."""
+        duration, starts_at = self.visible().values_list("duration_minutes", "starts_at").get(pk=pk)
+        start = max(timezone.now(), starts_at or timezone.now())
+        if not start < expire_time <= start + timedelta(minutes=duration):
             raise invalid(
-                "expireTime must be after now and at most the requested duration from now.",
+                "expireTime must be after the window opens and at most the requested duration "
+                "after it.",
                 "INVALID_EXPIRE_TIME",
             )
-        return expire_time
+        minutes = int((expire_time - start).total_seconds() // 60)
+        if minutes < settings.LOCKBOX_MIN_ACCESS_MINUTES:
+            raise invalid(
+                f"expireTime must leave at least {settings.LOCKBOX_MIN_ACCESS_MINUTES} minutes "
+                "of access.",
+                "INVALID_EXPIRE_TIME",
+            )
+        return minutes
 
 
 class UnimplementedView(AccessApprovalView):

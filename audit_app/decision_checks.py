@@ -16,6 +16,10 @@ DECISION_OPERATIONS = frozenset(
         Operation.REQUEST_DENIED,
         Operation.ACCESS_REVOKED,
         Operation.REQUEST_AUTO_APPROVED,
+        # SPEC 10's decisions were signed from the start: there is no unsigned past to allow.
+        Operation.REQUEST_APPROVAL_ADDED,
+        Operation.EMERGENCY_ACCESS_GRANTED,
+        Operation.EMERGENCY_ACCESS_REVIEWED,
     }
 )
 

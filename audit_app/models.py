@@ -43,6 +43,12 @@ class Operation(models.TextChoices):
     SIGN_IN_LOCKED_OUT = "SignInLockedOut"
     USER_DEACTIVATED = "UserDeactivated"
     USER_REACTIVATED = "UserReactivated"
+    REQUEST_APPROVAL_ADDED = "RequestApprovalAdded"
+    INFORMATION_REQUESTED = "InformationRequested"
+    INFORMATION_PROVIDED = "InformationProvided"
+    EMERGENCY_ACCESS_GRANTED = "EmergencyAccessGranted"
+    EMERGENCY_ACCESS_REVIEWED = "EmergencyAccessReviewed"
+    EMERGENCY_REVIEW_OVERDUE = "EmergencyReviewOverdue"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.

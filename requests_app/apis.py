@@ -18,9 +18,15 @@ from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for
 from .serializers import (
     AccessRequestCreateSerializer,
     AccessRequestSerializer,
+    AnswerSerializer,
+    ApproveSerializer,
     CloudPCDiagnosticsSerializer,
     CloudPCSerializer,
     CommentSerializer,
+    EmergencySerializer,
+    ExtendSerializer,
+    QuestionSerializer,
+    ReviewInputSerializer,
     TicketCreateSerializer,
     TicketSerializer,
     WebhookCreatedSerializer,
@@ -105,7 +111,9 @@ class AccessRequestViewSet(
         return access_requests_for_user(self.request.user).order_by("-created_at", "-id")
 
     def _respond(self, access_request, code=status.HTTP_200_OK):
-        prefetch_related_objects([access_request], "cloud_pcs", "decisions__actor")
+        prefetch_related_objects(
+            [access_request], "cloud_pcs", "decisions__actor", "messages__author"
+        )
         serializer = AccessRequestSerializer(access_request, context=self.get_serializer_context())
         return Response(serializer.data, status=code)
 
@@ -123,19 +131,20 @@ class AccessRequestViewSet(
             reason=data.validated_data["reason"],
             reason_type=data.validated_data["reason_type"],
             duration_minutes=data.validated_data.get("duration_minutes"),
+            starts_at=data.validated_data.get("starts_at"),
             client_ip=client_ip(request),
         )
         return self._respond(access_request, status.HTTP_201_CREATED)
 
-    def _act(self, request, pk, service, **kwargs):
-        """Validate the optional comment, run one transition, return the request."""
-        data = CommentSerializer(data=request.data)
+    def _act(self, request, pk, service, serializer_class=CommentSerializer, **kwargs):
+        """Validate the body, run one service function, return the request."""
+        data = serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
         access_request = service(
             actor=request.user,
             access_request_id=pk,
-            comment=data.validated_data["comment"],
             client_ip=client_ip(request),
+            **data.validated_data,
             **kwargs,
         )
         return self._respond(access_request)
@@ -146,10 +155,16 @@ class AccessRequestViewSet(
         """The request's evidence bundle: verify it offline with lockbox-verify."""
         return evidence_response(self.get_object(), request.user)
 
-    @TRANSITION_SCHEMA
+    @extend_schema(
+        request=ApproveSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._act(request, pk, services.access_request_decide, approve=True)
+        """Approve: a manager's internal approval, or one customer approval (the last one of
+        the tenant's quorum approves the request; duration_minutes may shorten the window)."""
+        return self._act(
+            request, pk, services.access_request_decide, ApproveSerializer, approve=True
+        )
 
     @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"])
@@ -164,7 +179,58 @@ class AccessRequestViewSet(
     @TRANSITION_SCHEMA
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
+        """Revoke an approved access (open or scheduled), and its extensions with it."""
         return self._act(request, pk, services.access_request_revoke)
+
+    @extend_schema(
+        request=QuestionSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"], url_path="request-info")
+    def request_info(self, request, pk=None):
+        """Ask the engineer a question: the request waits (info_requested), its deadline stops."""
+        return self._act(request, pk, services.access_request_request_info, QuestionSerializer)
+
+    @extend_schema(
+        request=AnswerSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        """The engineer's answer: back to pending_customer with the time that was left."""
+        return self._act(request, pk, services.access_request_answer, AnswerSerializer)
+
+    @extend_schema(
+        request=ExtendSerializer, responses={201: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        """Ask for more time: a new request (extends: id) starting where this window ends."""
+        data = ExtendSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        extension = services.access_request_extend(
+            actor=request.user,
+            access_request_id=pk,
+            client_ip=client_ip(request),
+            **data.validated_data,
+        )
+        return self._respond(extension, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=EmergencySerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"], url_path="emergency-approve")
+    def emergency_approve(self, request, pk=None):
+        """Break-glass by a Support Manager, where the tenant allows it (SPEC 10)."""
+        return self._act(
+            request, pk, services.access_request_emergency_approve, EmergencySerializer
+        )
+
+    @extend_schema(
+        request=ReviewInputSerializer, responses={200: AccessRequestSerializer, **STATE_ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """The customer's review of an emergency access: accepted or disputed."""
+        return self._act(request, pk, services.access_request_review, ReviewInputSerializer)
 
 
 @extend_schema_view(list=extend_schema(responses=CloudPCSerializer(many=True)))

@@ -9,6 +9,39 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    duration_minutes = forms.IntegerField(
+        label="Shorten access to (minutes)",
+        required=False,
+        min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,
+        max_value=settings.LOCKBOX_MAX_ACCESS_MINUTES,
+    )
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ExtendForm(forms.Form):
+    reason = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    duration_minutes = forms.IntegerField(
+        min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,
+        max_value=settings.LOCKBOX_MAX_ACCESS_MINUTES,
+    )
+
+
+class EmergencyForm(forms.Form):
+    comment = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("accepted", "Accept"), ("disputed", "Dispute")])
+    comment = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class CommentForm(forms.Form):
@@ -43,6 +76,13 @@ class AccessRequestForm(forms.Form):
         min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,
         max_value=settings.LOCKBOX_MAX_ACCESS_MINUTES,
         initial=settings.LOCKBOX_DEFAULT_ACCESS_MINUTES,
+    )
+    starts_at = forms.DateTimeField(
+        label="Start (UTC, optional)",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty to start at the approval; at most 7 days ahead.",
     )
 
     def __init__(self, *args, cloud_pcs=(), **kwargs):

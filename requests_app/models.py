@@ -54,6 +54,7 @@ class AccessRequest(models.Model):
     class Status(models.TextChoices):
         PENDING_INTERNAL = "pending_internal", "Pending internal approval"
         PENDING_CUSTOMER = "pending_customer", "Pending customer approval"
+        INFO_REQUESTED = "info_requested", "Information requested"
         APPROVED = "approved", "Approved"
         DENIED = "denied", "Denied"
         CANCELLED = "cancelled", "Cancelled"
@@ -73,7 +74,18 @@ class AccessRequest(models.Model):
         )
         THIRD_PARTY_DATA_REQUEST = "third_party_data_request", "Third-party data request"
 
-    PENDING = (Status.PENDING_INTERNAL, Status.PENDING_CUSTOMER)
+    class ReviewStatus(models.TextChoices):
+        """SPEC 10: the customer's review of an emergency access."""
+
+        NONE = "", "None"
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DISPUTED = "disputed", "Disputed"
+        OVERDUE = "overdue", "Overdue"
+
+    # Waiting for a decision. The deadline runs in the first two; a question stops it.
+    PENDING = (Status.PENDING_INTERNAL, Status.PENDING_CUSTOMER, Status.INFO_REQUESTED)
+    DEADLINE_RUNS = (Status.PENDING_INTERNAL, Status.PENDING_CUSTOMER)
     OPEN = (*PENDING, Status.APPROVED)
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="access_requests")
@@ -87,6 +99,26 @@ class AccessRequest(models.Model):
         max_length=40, choices=ReasonType.choices, default=ReasonType.CUSTOMER_INITIATED_SUPPORT
     )
     duration_minutes = models.PositiveIntegerField()
+    # SPEC 10: a scheduled window opens no earlier than this (an extension: its parent's end).
+    starts_at = models.DateTimeField(null=True, blank=True)
+    extends = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="extensions"
+    )
+    # The tenant's required_approvals when the request was made: a policy change does not move
+    # the goalposts of a request already waiting.
+    approvals_required = models.PositiveSmallIntegerField(default=1)
+    # While a question waits (info_requested), the deadline is stopped with this much left.
+    deadline_paused_seconds = models.PositiveIntegerField(null=True, blank=True)
+    emergency = models.BooleanField(default=False)
+    review_status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.NONE, blank=True
+    )
+    review_due_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING_INTERNAL
     )
@@ -110,6 +142,8 @@ class AccessRequest(models.Model):
             models.Index(fields=["status", "window_ends_at"], name="accessreq_status_window"),
             models.Index(fields=["tenant", "status", "-created_at"], name="accessreq_tenant_list"),
             models.Index(fields=["requester", "-created_at"], name="accessreq_requester"),
+            # The sweep's scan for emergency reviews that fell due.
+            models.Index(fields=["review_status", "review_due_at"], name="accessreq_review_due"),
         ]
 
     def __str__(self):
@@ -118,6 +152,10 @@ class AccessRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in self.PENDING
+
+    def deadline_passed(self, moment) -> bool:
+        """Past the decision deadline; never while a question stops it (SPEC 10)."""
+        return self.status != self.Status.INFO_REQUESTED and self.expires_at <= moment
 
     def window_open_at(self, moment) -> bool:
         """The grant rule of AccessRequestQuerySet.open_at, for this one object."""
@@ -134,12 +172,16 @@ class Decision(models.Model):
         CUSTOMER = "customer", "Customer"
         REVOCATION = "revocation", "Revocation"
         CANCELLATION = "cancellation", "Cancellation"
+        EMERGENCY = "emergency", "Emergency access (Support Manager)"
+        REVIEW = "review", "Review of an emergency access"
 
     class Outcome(models.TextChoices):
         APPROVED = "approved"
         DENIED = "denied"
         REVOKED = "revoked"
         CANCELLED = "cancelled"
+        ACCEPTED = "accepted"
+        DISPUTED = "disputed"
 
     access_request = models.ForeignKey(
         AccessRequest, on_delete=models.CASCADE, related_name="decisions"
@@ -151,6 +193,8 @@ class Decision(models.Model):
     )
     automatic = models.BooleanField(default=False)
     comment = models.TextField(blank=True)
+    # An approval may shorten the window (SPEC 10): at most what was asked; the smallest wins.
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
     # A customer-side decision's signed statement (SPEC 11, lockbox.decision/v1) and its
     # compact JWS; empty for the provider's own decisions (internal, cancellation).
@@ -180,6 +224,28 @@ class Decision(models.Model):
         return decoded.get("kid", "") if isinstance(decoded, dict) else ""
 
 
+class RequestMessage(models.Model):
+    """The question-and-answer thread on a request (SPEC 10, `messages`)."""
+
+    class Kind(models.TextChoices):
+        QUESTION = "question"
+        ANSWER = "answer"
+
+    access_request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="messages"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} on request {self.access_request_id}"
+
+
 def all_webhook_events() -> list[str]:
     from .events import SUBSCRIBABLE
 
@@ -193,7 +259,7 @@ class Webhook(models.Model):
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
     # `whsec_` + base64 of the key (Standard Webhooks). Older secrets were 64 hex characters;
-    # migration 0009 prefixed them, which keeps the same key bytes for a receiver's library.
+    # migration 0009_webhook_standard prefixed them, which keeps the same key bytes for a receiver's library.
     secret = models.CharField(max_length=80, editable=False)
     events = models.JSONField(default=all_webhook_events, help_text="The event types it receives")
     # Set when the endpoint answered 410 Gone: nothing more is sent until it is enabled again.

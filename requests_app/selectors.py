@@ -21,7 +21,7 @@ def access_requests_for_user(user) -> QuerySet[AccessRequest]:
     """Customer approvers see their tenant's (once internally approved), managers all, engineers
     their own."""
     base = AccessRequest.objects.select_related("ticket", "tenant", "requester").prefetch_related(
-        "cloud_pcs", "decisions__actor"
+        "cloud_pcs", "decisions__actor", "messages__author"
     )
     if can(user, Cap.VIEW_REQUESTS):
         return base.filter(tenant_id=user.tenant_id, reached_customer_at__isnull=False)

@@ -8,7 +8,7 @@ from tenants_app.models import CloudPC
 from .events import SUBSCRIBABLE
 from .models import AccessRequest, Decision, Ticket
 from .services.statements import DECISION_KINDS, DECISION_TYPE
-from .services.transitions import ACTIONS, allowed_actions
+from .services.transitions import ACTIONS, allowed_actions, customer_approvals
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -110,6 +110,36 @@ class CloudPCBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ApprovalSerializer(serializers.Serializer):
+    """One customer approval of the request (SPEC 10: a quorum needs several)."""
+
+    by = serializers.CharField(source="actor_name")
+    at = serializers.DateTimeField(source="created_at")
+    comment = serializers.CharField()
+    duration_minutes = serializers.IntegerField(
+        allow_null=True, help_text="A shorter window this approver chose, if any"
+    )
+
+
+class MessageSerializer(serializers.Serializer):
+    by = serializers.CharField(source="author.username")
+    at = serializers.DateTimeField(source="created_at")
+    kind = serializers.ChoiceField(choices=["question", "answer"])
+    text = serializers.CharField()
+
+
+class ReviewSerializer(serializers.Serializer):
+    """The customer's review of an emergency access (SPEC 10)."""
+
+    status = serializers.ChoiceField(
+        source="review_status", choices=["pending", "accepted", "disputed", "overdue"]
+    )
+    due_at = serializers.DateTimeField(source="review_due_at")
+    by = serializers.CharField(source="reviewed_by.username", allow_null=True, default=None)
+    at = serializers.DateTimeField(source="reviewed_at", allow_null=True)
+    comment = serializers.CharField(source="review_comment")
+
+
 class AccessRequestSerializer(serializers.ModelSerializer):
     ticket = serializers.PrimaryKeyRelatedField(read_only=True)
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)
@@ -119,8 +149,19 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     decisions = DecisionSerializer(many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField(
         help_text="What you may do with this request now: POST to /api/v1/requests/{id}/"
-        "{action}/ for approve, deny, cancel and revoke; operate means its Cloud PCs are yours "
-        "to act on (/api/v1/cloud-pcs/)"
+        "{action}/ (request_info is request-info/, emergency_approve is emergency-approve/); "
+        "operate means its Cloud PCs are yours to act on (/api/v1/cloud-pcs/)"
+    )
+    extends = serializers.IntegerField(
+        source="extends_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The request this one extends (SPEC 10), or null",
+    )
+    approvals = serializers.SerializerMethodField(help_text="The customer approvals given so far")
+    messages = MessageSerializer(many=True, read_only=True)
+    review = serializers.SerializerMethodField(
+        help_text="The customer's review of an emergency access; null for any other request"
     )
 
     class Meta:
@@ -135,17 +176,35 @@ class AccessRequestSerializer(serializers.ModelSerializer):
             "reason",
             "reason_type",
             "duration_minutes",
+            "starts_at",
+            "extends",
             "status",
             "auto_approved",
+            "emergency",
             "created_at",
             "expires_at",
+            "deadline_paused_seconds",
             "window_starts_at",
             "window_ends_at",
             "closed_at",
+            "approvals_required",
+            "approvals",
+            "messages",
+            "review",
             "decisions",
             "allowed_actions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ApprovalSerializer(many=True))
+    def get_approvals(self, access_request) -> list[dict]:
+        return ApprovalSerializer(customer_approvals(access_request), many=True).data
+
+    @extend_schema_field(ReviewSerializer(allow_null=True))
+    def get_review(self, access_request) -> dict | None:
+        if not access_request.emergency:
+            return None
+        return ReviewSerializer(access_request).data
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS)))
     def get_allowed_actions(self, access_request) -> list[str]:
@@ -172,11 +231,56 @@ class AccessRequestCreateSerializer(serializers.Serializer):
         required=False,
         min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,
         max_value=settings.LOCKBOX_MAX_ACCESS_MINUTES,
-        help_text=f"Default {settings.LOCKBOX_DEFAULT_ACCESS_MINUTES}",
+        help_text=f"Default {settings.LOCKBOX_DEFAULT_ACCESS_MINUTES}, at most the customer's "
+        "max_access_minutes",
+    )
+    starts_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="A scheduled start, from now to 7 days ahead: the window opens then (or at "
+        "the approval, if later)",
     )
 
 
 class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ApproveSerializer(CommentSerializer):
+    duration_minutes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,
+        max_value=settings.LOCKBOX_MAX_ACCESS_MINUTES,
+        help_text="A shorter window than the engineer asked for (customer approvals only); "
+        "with a quorum the smallest wins",
+    )
+
+
+class QuestionSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=4000)
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=4000)
+
+
+class ExtendSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+    duration_minutes = serializers.IntegerField(
+        required=False,
+        min_value=settings.LOCKBOX_MIN_ACCESS_MINUTES,
+        max_value=settings.LOCKBOX_MAX_ACCESS_MINUTES,
+        help_text=f"Default {settings.LOCKBOX_DEFAULT_ACCESS_MINUTES}",
+    )
+
+
+class EmergencySerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, help_text="Why it cannot wait")
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["accepted", "disputed"])
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 

@@ -14,6 +14,11 @@ urlpatterns = [
     path("requests/<int:pk>/decide/", views.request_decide, name="decide"),
     path("requests/<int:pk>/cancel/", views.request_cancel, name="cancel"),
     path("requests/<int:pk>/revoke/", views.request_revoke, name="revoke"),
+    path("requests/<int:pk>/request-info/", views.request_ask, name="request_info"),
+    path("requests/<int:pk>/answer/", views.request_answer, name="answer"),
+    path("requests/<int:pk>/extend/", views.request_extend, name="extend"),
+    path("requests/<int:pk>/emergency-approve/", views.request_emergency, name="emergency"),
+    path("requests/<int:pk>/review/", views.request_review, name="review"),
 ]
 
 ticket_patterns = (

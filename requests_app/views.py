@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from audit_app.models import AuditRecord
 from lockbox_site.errors import ApplicationError
 from lockbox_site.web import client_ip, form_errors, raise_http
 from tenants_app.models import CloudPC
+from tenants_app.policy import tenant_policy
 from tenants_app.roles import Cap, can
 from tenants_app.selectors import customer_tenants
 
@@ -23,12 +25,18 @@ from .forms import (
     CUSTOMER_STATUS_FILTERS,
     STATUS_FILTERS,
     AccessRequestForm,
+    AnswerForm,
     CommentForm,
     DecisionForm,
+    EmergencyForm,
+    ExtendForm,
+    QuestionForm,
+    ReviewForm,
     TicketForm,
 )
 from .models import AccessRequest, Ticket
 from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
+from .services.transitions import customer_approvals
 
 UPDATED = "Your request has been updated"
 
@@ -120,6 +128,13 @@ def require_cap(user, cap):
         raise PermissionDenied
 
 
+def _minutes_left(seconds) -> str:
+    if seconds is None:
+        return ""
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
 def _detail_context(request, access_request, decision_form=None, error=None):
     now = timezone.now()
     history = AuditRecord.objects.filter(
@@ -129,6 +144,11 @@ def _detail_context(request, access_request, decision_form=None, error=None):
         "selected": access_request,
         # Every button on the page: offered exactly when pressing it would succeed.
         "allowed_actions": services.allowed_actions(request.user, access_request, now),
+        "approvals": customer_approvals(access_request),
+        "paused_left": _minutes_left(access_request.deadline_paused_seconds),
+        "comment_required": tenant_policy(access_request.tenant).require_decision_comment,
+        "min_minutes": settings.LOCKBOX_MIN_ACCESS_MINUTES,
+        "max_minutes": tenant_policy(access_request.tenant).max_access_minutes,
         "window_open": access_request.window_open_at(now),
         "can_download_evidence": evidence_allowed(request.user),
         "history": history,
@@ -173,7 +193,7 @@ def _act(request, pk, run, form_class=CommentForm):
     form = form_class(request.POST)
     if form.is_valid():
         try:
-            run(form.cleaned_data)
+            result = run(form.cleaned_data)
         except ApplicationError as exc:
             raise_http(exc)
             access_request = _get_access_request_for_user(request, pk)
@@ -185,6 +205,9 @@ def _act(request, pk, run, form_class=CommentForm):
                 status=exc.status_code,
             )
         messages.success(request, UPDATED)
+        if isinstance(result, AccessRequest) and result.pk != access_request.pk:
+            # An extension is a new request: show it.
+            return redirect("requests:detail", result.pk)
         back = request.POST.get("back", "")
         # Browsers read "/\\evil.example" as "//evil.example": let Django's check decide.
         if not back.startswith("/") or not url_has_allowed_host_and_scheme(
@@ -192,7 +215,11 @@ def _act(request, pk, run, form_class=CommentForm):
         ):
             back = reverse("requests:detail", args=[pk])
         return redirect(back)
-    context = _detail_context(request, access_request, error="Check the comment and try again.")
+    problems = "; ".join(
+        f"{form.fields[name].label or name.replace('_', ' ').capitalize()}: {' '.join(errors)}"
+        for name, errors in form.errors.items()
+    )
+    context = _detail_context(request, access_request, error=f"Check the form: {problems}")
     return render(
         request,
         "requests_app/request_detail.html",
@@ -210,10 +237,93 @@ def request_decide(request, pk):
             access_request_id=pk,
             approve=data["decision"] == "approve",
             comment=data["comment"],
+            duration_minutes=data["duration_minutes"] if data["decision"] == "approve" else None,
             client_ip=client_ip(request),
         )
 
     return _act(request, pk, run, DecisionForm)
+
+
+@login_required
+@require_POST
+def request_ask(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda data: services.access_request_request_info(
+            actor=request.user,
+            access_request_id=pk,
+            question=data["question"],
+            client_ip=client_ip(request),
+        ),
+        QuestionForm,
+    )
+
+
+@login_required
+@require_POST
+def request_answer(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda data: services.access_request_answer(
+            actor=request.user,
+            access_request_id=pk,
+            answer=data["answer"],
+            client_ip=client_ip(request),
+        ),
+        AnswerForm,
+    )
+
+
+@login_required
+@require_POST
+def request_extend(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda data: services.access_request_extend(
+            actor=request.user,
+            access_request_id=pk,
+            reason=data["reason"],
+            duration_minutes=data["duration_minutes"],
+            client_ip=client_ip(request),
+        ),
+        ExtendForm,
+    )
+
+
+@login_required
+@require_POST
+def request_emergency(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda data: services.access_request_emergency_approve(
+            actor=request.user,
+            access_request_id=pk,
+            comment=data["comment"],
+            client_ip=client_ip(request),
+        ),
+        EmergencyForm,
+    )
+
+
+@login_required
+@require_POST
+def request_review(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda data: services.access_request_review(
+            actor=request.user,
+            access_request_id=pk,
+            outcome=data["outcome"],
+            comment=data["comment"],
+            client_ip=client_ip(request),
+        ),
+        ReviewForm,
+    )
 
 
 @login_required
@@ -272,6 +382,7 @@ def request_create(request):
                     reason_type=form.cleaned_data["reason_type"]
                     or AccessRequest.ReasonType.CUSTOMER_INITIATED_SUPPORT,
                     duration_minutes=form.cleaned_data["duration_minutes"],
+                    starts_at=form.cleaned_data["starts_at"],
                     client_ip=client_ip(request),
                 )
             except ApplicationError as exc:

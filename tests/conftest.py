@@ -74,12 +74,18 @@ def make_request(world):
                 actor=world.manager, access_request_id=access_request.pk
             )
         if stage == "approved" and access_request.status == "pending_customer":
-            approver = User.objects.filter(
-                tenant=tenant, groups__name="Customer Lockbox Access Approver"
-            ).first() or User.objects.get(tenant=tenant, groups__name="Global Administrator")
-            access_request = services.access_request_approve(
-                actor=approver, access_request_id=access_request.pk
-            )
+            # Approvers first, then Global Administrators, until the tenant's quorum is met.
+            approvers = list(
+                User.objects.filter(tenant=tenant, groups__name="Customer Lockbox Access Approver")
+                .order_by("pk")
+                .distinct()
+            ) + list(User.objects.filter(tenant=tenant, groups__name="Global Administrator"))
+            for approver in approvers:
+                access_request = services.access_request_approve(
+                    actor=approver, access_request_id=access_request.pk
+                )
+                if access_request.status == "approved":
+                    break
         access_request.refresh_from_db()
         return access_request
 

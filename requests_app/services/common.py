@@ -57,7 +57,15 @@ def audit_transition(
 
 
 def record_decision(
-    access_request, *, stage, outcome, actor, comment="", automatic=False, now=None
+    access_request,
+    *,
+    stage,
+    outcome,
+    actor,
+    comment="",
+    automatic=False,
+    now=None,
+    duration_minutes=None,
 ) -> Decision:
     """Save a decision; a customer-side one is signed here, after the transition's changes to
     the request and before its audit record (pass it to audit_transition as `decision`)."""
@@ -68,6 +76,7 @@ def record_decision(
         actor=actor,
         comment=comment,
         automatic=automatic,
+        duration_minutes=duration_minutes,
         created_at=now or timezone.now(),
     )
     sign_decision(access_request, decision)

@@ -18,7 +18,26 @@ from ..models import AccessRequest
 ACTIONS = ("view", "diagnostics", "restart")
 
 
+def _scheduled_start(actor, cloud_pc: CloudPC, now):
+    """When the actor's next approved window on this Cloud PC opens (SPEC 10), if any."""
+    return (
+        AccessRequest.objects.filter(
+            status=AccessRequest.Status.APPROVED,
+            requester=actor,
+            cloud_pcs=cloud_pc,
+            window_starts_at__gt=now,
+        )
+        .order_by("window_starts_at")
+        .values_list("window_starts_at", flat=True)
+        .first()
+    )
+
+
 def _refuse(*, actor, cloud_pc: CloudPC, action: str, client_ip) -> None:
+    opens_at = _scheduled_start(actor, cloud_pc, timezone.now())
+    reason = "No active grant"
+    if opens_at is not None:
+        reason = f"The approved window opens at {opens_at.isoformat()}"
     audit_record_failure(
         tenant_id=cloud_pc.tenant_id,
         actor=actor,
@@ -26,9 +45,13 @@ def _refuse(*, actor, cloud_pc: CloudPC, action: str, client_ip) -> None:
         operation=Operation.OPERATOR_ACTION,
         object_type="CloudPC",
         object_id=cloud_pc.pk,
-        details={"action": action, "cloud_pc": cloud_pc.name, "reason": "No active grant"},
+        details={"action": action, "cloud_pc": cloud_pc.name, "reason": reason},
         client_ip=client_ip,
     )
+    if opens_at is not None:
+        raise NotAllowed(
+            f"Your approved access to this Cloud PC opens at {opens_at:%Y-%m-%d %H:%M} UTC."
+        )
     raise NotAllowed("You have no approved access to this Cloud PC right now.")
 
 

@@ -23,13 +23,26 @@ SIGNED_DECISIONS = {
     (_Stage.REVOCATION.value, _Outcome.REVOKED.value, False): "revoked",
     # Lockbox off: the system approves in the customer's place.
     (_Stage.CUSTOMER.value, _Outcome.APPROVED.value, True): "auto_approved",
+    # SPEC 10: a Support Manager's emergency access, and the customer's review of it.
+    (_Stage.EMERGENCY.value, _Outcome.APPROVED.value, False): "emergency_approved",
+    (_Stage.REVIEW.value, _Outcome.ACCEPTED.value, False): "review_accepted",
+    (_Stage.REVIEW.value, _Outcome.DISPUTED.value, False): "review_disputed",
 }
-DECISION_KINDS = tuple(dict.fromkeys(SIGNED_DECISIONS.values()))
+# One approval of a quorum that is not complete yet: signed, like the approval that completes it.
+APPROVAL_ADDED = "approval_added"
+DECISION_KINDS = (*dict.fromkeys(SIGNED_DECISIONS.values()), APPROVAL_ADDED)
 
 
-def signed_kind(decision: Decision) -> str | None:
+def signed_kind(decision: Decision, access_request: AccessRequest | None = None) -> str | None:
     # str(): a TextChoices member hashes by its name, not its value.
-    return SIGNED_DECISIONS.get((str(decision.stage), str(decision.outcome), decision.automatic))
+    kind = SIGNED_DECISIONS.get((str(decision.stage), str(decision.outcome), decision.automatic))
+    if (
+        kind == "approved"
+        and access_request is not None
+        and access_request.status != AccessRequest.Status.APPROVED
+    ):
+        return APPROVAL_ADDED
+    return kind
 
 
 def decision_statement(access_request: AccessRequest, decision: Decision, kind: str) -> dict:
@@ -59,7 +72,7 @@ def decision_statement(access_request: AccessRequest, decision: Decision, kind: 
 
 def sign_decision(access_request: AccessRequest, decision: Decision) -> None:
     """Fill in the statement and its JWS, if this kind of decision is signed."""
-    kind = signed_kind(decision)
+    kind = signed_kind(decision, access_request)
     if kind is None:
         return
     decision.statement = decision_statement(access_request, decision, kind)

@@ -52,6 +52,11 @@ def access_request_complete(*, access_request_id, now=None) -> bool:
     return True
 
 
+def access_request_review_overdue(*, access_request_id, now=None) -> bool:
+    """An emergency access nobody reviewed within 72 hours is flagged overdue (SPEC 10)."""
+    return _applied("review_overdue", access_request_id, now or timezone.now()) is not None
+
+
 def _overdue_ids(queryset, order_field: str, limit: int) -> list[int]:
     return list(queryset.order_by(order_field).values_list("pk", flat=True)[:limit])
 
@@ -60,11 +65,13 @@ def sweep(*, now=None, batch_size: int | None = None) -> dict[str, int]:
     """Expire overdue pending requests and complete ended windows, a short transaction each."""
     now = now or timezone.now()
     batch_size = batch_size or settings.LOCKBOX_SWEEP_BATCH
-    counts = {"expired": 0, "completed": 0}
+    counts = {"expired": 0, "completed": 0, "review_overdue": 0}
     jobs = (
         (
             "expired",
-            AccessRequest.objects.filter(status__in=AccessRequest.PENDING, expires_at__lte=now),
+            AccessRequest.objects.filter(
+                status__in=AccessRequest.DEADLINE_RUNS, expires_at__lte=now
+            ),
             "expires_at",
             access_request_expire,
         ),
@@ -73,6 +80,14 @@ def sweep(*, now=None, batch_size: int | None = None) -> dict[str, int]:
             AccessRequest.objects.filter(status=Status.APPROVED, window_ends_at__lte=now),
             "window_ends_at",
             access_request_complete,
+        ),
+        (
+            "review_overdue",
+            AccessRequest.objects.filter(
+                review_status=AccessRequest.ReviewStatus.PENDING, review_due_at__lte=now
+            ),
+            "review_due_at",
+            access_request_review_overdue,
         ),
     )
     for name, queryset, order_field, transition in jobs:

@@ -14,9 +14,9 @@ def test_it_expires_pending_requests_after_the_ttl(world, make_request):
     internal = make_request()
     customer = make_request(stage="pending_customer")
     with time_machine.travel(internal.expires_at - timedelta(seconds=1), tick=False):
-        assert services.sweep() == {"expired": 0, "completed": 0}
+        assert services.sweep() == {"expired": 0, "completed": 0, "review_overdue": 0}
     with time_machine.travel(customer.expires_at + timedelta(seconds=1), tick=False):
-        assert services.sweep() == {"expired": 2, "completed": 0}
+        assert services.sweep() == {"expired": 2, "completed": 0, "review_overdue": 0}
     for access_request in (internal, customer):
         access_request.refresh_from_db()
         assert access_request.status == "expired"
@@ -53,7 +53,7 @@ def test_a_second_sweep_changes_nothing(world, make_request):
     access_request = make_request(stage="approved", duration=15)
     with time_machine.travel(access_request.window_ends_at + timedelta(minutes=1), tick=False):
         assert services.sweep()["completed"] == 1
-        assert services.sweep() == {"expired": 0, "completed": 0}
+        assert services.sweep() == {"expired": 0, "completed": 0, "review_overdue": 0}
         assert services.access_request_complete(access_request_id=access_request.pk) is False
     assert operations_of(access_request).count("AccessExpired") == 1
 

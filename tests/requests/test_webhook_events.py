@@ -169,3 +169,17 @@ def test_retry_after_values():
     assert retry_after_seconds(format_datetime(now - timedelta(minutes=5), usegmt=True), now) == 0
     assert retry_after_seconds("10000000", now) == 86400  # capped at a day
     assert retry_after_seconds("soon", now) is None and retry_after_seconds(None, now) is None
+
+
+def test_every_event_the_transitions_send_can_be_chosen():
+    """An event missing from the catalogue would reach no endpoint: each row's event is in it."""
+    from requests_app.events import SUBSCRIBABLE
+    from requests_app.services.transitions import TRANSITIONS
+
+    sent = set()
+    for row in TRANSITIONS.values():
+        if row.event:
+            sent.add(row.event)
+        elif row.to_state is not None and (row.tell_requester or row.tell_approvers):
+            sent.add(f"request.{row.to_state}")
+    assert sent and sent <= set(SUBSCRIBABLE), sorted(sent - set(SUBSCRIBABLE))

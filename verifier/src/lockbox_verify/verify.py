@@ -16,7 +16,16 @@ PRUNED_TYPE = "lockbox.pruned/v1"
 # The audit operations of customer-side decisions: SPEC 11 signs every one, so such a record
 # without a signature is a forgery (or a log from before Lockbox signed: --allow-unsigned-decisions).
 DECISION_OPERATIONS = frozenset(
-    {"RequestApproved", "RequestDenied", "AccessRevoked", "RequestAutoApproved"}
+    {
+        "RequestApproved",
+        "RequestDenied",
+        "AccessRevoked",
+        "RequestAutoApproved",
+        # SPEC 10: each approval of a quorum, emergency access and its review.
+        "RequestApprovalAdded",
+        "EmergencyAccessGranted",
+        "EmergencyAccessReviewed",
+    }
 )
 _HEX = frozenset("0123456789abcdef")
 

@@ -16,7 +16,7 @@ def prefix_secrets(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0007_reason_type'),
+        ('requests_app', '0008_richer_decisions'),
     ]
 
     operations = [
