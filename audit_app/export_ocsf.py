@@ -52,6 +52,13 @@ ACTIVITIES = {
             Operation.USER_DEACTIVATED,
             Operation.USER_REACTIVATED,
             Operation.SIGN_IN_UNLOCKED,
+            # SPEC 10: a quorum's approval, a question and its answer, emergency access.
+            Operation.REQUEST_APPROVAL_ADDED,
+            Operation.INFORMATION_REQUESTED,
+            Operation.INFORMATION_PROVIDED,
+            Operation.EMERGENCY_ACCESS_GRANTED,
+            Operation.EMERGENCY_ACCESS_REVIEWED,
+            Operation.EMERGENCY_REVIEW_OVERDUE,
         )
     },
 }
