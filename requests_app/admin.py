@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from lockbox_site.admin import ReadOnlyAdmin
 from lockbox_site.errors import ApplicationError
 
-from .models import AccessRequest, Decision, OutboxMessage, Ticket, Webhook
+from .models import AccessRequest, Decision, OutboxMessage, RequestMessage, Ticket, Webhook
 from .services import sweep
 
 
@@ -25,10 +25,23 @@ class DecisionInline(admin.TabularInline):
         "actor",
         "automatic",
         "comment",
+        "duration_minutes",
         "created_at",
         "statement",
         "jws",
     ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RequestMessageInline(admin.TabularInline):
+    """The question-and-answer thread; written only by the request_info and answer services."""
+
+    model = RequestMessage
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "author", "text", "created_at"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -40,7 +53,7 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
     list_display = ["id", "ticket", "tenant", "requester", "status", "created_at", "expires_at"]
     list_filter = ["status", "tenant"]
-    inlines = [DecisionInline]
+    inlines = [DecisionInline, RequestMessageInline]
     actions = ["run_sweep"]
 
     def has_add_permission(self, request):
@@ -59,7 +72,11 @@ class AccessRequestAdmin(admin.ModelAdmin):
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
-        self.message_user(request, f"Expired {counts['expired']}, completed {counts['completed']}.")
+        self.message_user(
+            request,
+            f"Expired {counts['expired']}, completed {counts['completed']}, "
+            f"{counts['review_overdue']} emergency reviews overdue.",
+        )
 
 
 @admin.register(OutboxMessage)
@@ -83,3 +100,9 @@ class WebhookAdmin(ReadOnlyAdmin):
 class DecisionAdmin(ReadOnlyAdmin):
     list_display = ["access_request", "stage", "outcome", "actor", "automatic", "created_at"]
     list_filter = ["stage", "outcome"]
+
+
+@admin.register(RequestMessage)
+class RequestMessageAdmin(ReadOnlyAdmin):
+    list_display = ["access_request", "kind", "author", "created_at"]
+    list_filter = ["kind"]

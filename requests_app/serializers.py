@@ -7,8 +7,9 @@ from tenants_app.models import CloudPC
 
 from .events import SUBSCRIBABLE
 from .models import AccessRequest, Decision, Ticket
+from .services.common import customer_approvals
 from .services.statements import DECISION_KINDS, DECISION_TYPE
-from .services.transitions import ACTIONS, allowed_actions, customer_approvals
+from .services.transitions import ACTIONS, allowed_actions
 
 
 class TicketSerializer(serializers.ModelSerializer):

@@ -36,7 +36,7 @@ from .forms import (
 )
 from .models import AccessRequest, Ticket
 from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
-from .services.transitions import customer_approvals
+from .services.common import customer_approvals
 
 UPDATED = "Your request has been updated"
 

@@ -19,7 +19,8 @@ from tenants_app.roles import Cap, can, require
 from ..models import AccessRequest, Ticket
 from ..selectors import tickets_for_user
 from .common import audit_transition, lock_access_request
-from .transitions import EXTEND, TRANSITIONS, apply_transition, refusal_of, request_of
+from .transition_table import EXTEND, TRANSITIONS
+from .transitions import apply_transition, refusal_of, request_of
 
 SCHEDULE_AHEAD = timedelta(days=7)
 

@@ -92,3 +92,20 @@ def clean_comment(comment) -> str:
     if len(comment) > 2000:
         raise InvalidInput("comment must be at most 2000 characters.")
     return comment.strip()
+
+
+def customer_approvals(access_request: AccessRequest) -> list[Decision]:
+    """The customer approvals given so far (a quorum's, SPEC 10), oldest first. Lists read them
+    from the prefetched decisions; a transition, from the locked request's rows."""
+    if "decisions" in getattr(access_request, "_prefetched_objects_cache", {}):
+        decisions = access_request.decisions.all()  # ordered by created_at, id
+    else:
+        decisions = Decision.objects.filter(access_request=access_request).select_related("actor")
+        decisions = decisions.order_by("created_at", "id")
+    return [
+        decision
+        for decision in decisions
+        if decision.stage == Decision.Stage.CUSTOMER
+        and decision.outcome == Decision.Outcome.APPROVED
+        and not decision.automatic
+    ]

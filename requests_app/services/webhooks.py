@@ -286,12 +286,20 @@ def event_payload(access_request: AccessRequest, event: str) -> dict:
                 "reason_type": access_request.reason_type,
                 "duration_minutes": access_request.duration_minutes,
                 "expires_at": access_request.expires_at.isoformat(),
-                "window_ends_at": access_request.window_ends_at.isoformat()
-                if access_request.window_ends_at
-                else None,
+                "starts_at": _iso(access_request.starts_at),
+                "window_starts_at": _iso(access_request.window_starts_at),
+                "window_ends_at": _iso(access_request.window_ends_at),
+                "extends": access_request.extends_id,
+                "approvals_required": access_request.approvals_required,
+                "emergency": access_request.emergency,
+                "review_status": access_request.review_status or None,
             }
         },
     )
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _enqueue(tenant_id: int, payload: dict) -> int:

@@ -13,5 +13,6 @@ class Command(BaseCommand):
         sent = outbox_flush()
         self.stdout.write(
             f"Expired {counts['expired']} request(s), completed {counts['completed']} "
-            f"access window(s), delivered {sent} notification(s)."
+            f"access window(s), flagged {counts['review_overdue']} emergency review(s) overdue, "
+            f"delivered {sent} notification(s)."
         )
