@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+DEMO_STAMP := $(VENV)/.installed-demo
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: run test test-reliability fuzz-api bench lint format install install-dev migrate clean
@@ -20,6 +21,11 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
 	touch $(DEV_STAMP)
 
+# The demo identity provider `make run` starts beside the app (demo_idp/, SPEC 14).
+$(DEMO_STAMP): $(STAMP) demo_idp/requirements.txt
+	$(PIP) -r demo_idp/requirements.txt
+	touch $(DEMO_STAMP)
+
 install: $(STAMP)
 
 install-dev: $(DEV_STAMP)
@@ -27,7 +33,7 @@ install-dev: $(DEV_STAMP)
 migrate: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 
-run: install
+run: install $(DEMO_STAMP)
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo_if_empty
 	DEBUG=$${DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start

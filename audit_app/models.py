@@ -49,6 +49,12 @@ class Operation(models.TextChoices):
     EMERGENCY_ACCESS_GRANTED = "EmergencyAccessGranted"
     EMERGENCY_ACCESS_REVIEWED = "EmergencyAccessReviewed"
     EMERGENCY_REVIEW_OVERDUE = "EmergencyReviewOverdue"
+    MFA_ENROLLED = "MfaEnrolled"
+    MFA_REMOVED = "MfaRemoved"
+    MFA_VERIFICATION_FAILED = "MfaVerificationFailed"
+    SINGLE_SIGN_ON_CHANGED = "SingleSignOnChanged"
+    SIGNED_IN = "SignedIn"
+    USER_PROVISIONED = "UserProvisioned"
 
 
 # The exact names, as users' scripts and the SPEC spell them, for forms and filters.

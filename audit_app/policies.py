@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from lockbox_site.errors import InvalidInput, NotFound
 from lockbox_site.ids import as_id
+from tenants_app.mfa import require_step_up
 from tenants_app.models import Tenant
 from tenants_app.roles import Cap, require
 
@@ -109,6 +110,7 @@ def _policy_of_actor(kwargs):
 @transaction.atomic
 def retention_policy_create(*, actor, data: dict, client_ip=None) -> RetentionPolicy:
     require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
+    require_step_up(actor, actor.tenant)
     clean = _clean(data)
     # The tenant's row lock serialises its creates, so two at once cannot both see 49 and make
     # 51 (on SQLite the IMMEDIATE transaction already holds the database's write lock).
@@ -147,6 +149,7 @@ def _lock_policy(actor, policy_id) -> RetentionPolicy:
 @transaction.atomic
 def retention_policy_update(*, actor, policy_id, data: dict, partial=False, client_ip=None):
     require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
+    require_step_up(actor, actor.tenant)
     policy = _lock_policy(actor, policy_id)
     old = _snapshot(policy)
     merged = {**old, **data} if partial else data
@@ -177,6 +180,7 @@ def retention_policy_update(*, actor, policy_id, data: dict, partial=False, clie
 @transaction.atomic
 def retention_policy_delete(*, actor, policy_id, client_ip=None) -> None:
     require(actor, Cap.MANAGE_RETENTION, "Only a Global Administrator manages retention policies.")
+    require_step_up(actor, actor.tenant)
     policy = _lock_policy(actor, policy_id)
     _audit(
         policy,

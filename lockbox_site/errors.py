@@ -26,3 +26,12 @@ class InvalidState(ApplicationError):
     """The object is not in a state that allows this change (HTTP 409)."""
 
     status_code = 409
+
+
+class StepUpRequired(NotAllowed):
+    """The tenant asks for a recently verified second factor (SPEC 14): a 403 whose `reason`
+    says so; the web answers it with the step-up prompt instead of a bare 403 page."""
+
+
+class TooManyAttempts(ApplicationError):
+    status_code = 429

@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # TOTP authenticators and recovery codes (SPEC 14); tenants_app.mfa is their one user.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tenants_app",
     "requests_app",
     "audit_app",
@@ -65,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks the signed-in user with when its second factor was last verified (step-up, SPEC 14).
+    "tenants_app.mfa_middleware.StepUpMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -172,6 +178,17 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: nobody's.
 LOCKBOX_TRUSTED_PROXIES = env_list("LOCKBOX_TRUSTED_PROXIES")
 trusted_networks(LOCKBOX_TRUSTED_PROXIES)  # a typo stops start-up rather than trusting no one
+
+# Step-up MFA (SPEC 14): the name authenticator apps show, and django-otp's throttle: after n
+# wrong codes in a row a device refuses every code for THROTTLE_FACTOR * 2**(n-1) seconds.
+OTP_TOTP_ISSUER = "Lockbox"
+OTP_TOTP_THROTTLE_FACTOR = env_int("LOCKBOX_MFA_THROTTLE_SECONDS", 1, minimum=1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+LOCKBOX_STEP_UP_MINUTES = env_int("LOCKBOX_STEP_UP_MINUTES", 15, minimum=1)
+# Single sign-on (SPEC 14): each call to a tenant's identity provider (discovery, token
+# exchange, keys) gives up after this many seconds; discovery and keys are cached this long.
+LOCKBOX_OIDC_TIMEOUT_SECONDS = env_int("LOCKBOX_OIDC_TIMEOUT_SECONDS", 5, minimum=1)
+LOCKBOX_OIDC_CACHE_SECONDS = env_int("LOCKBOX_OIDC_CACHE_SECONDS", 300, minimum=0)
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

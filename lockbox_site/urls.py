@@ -5,20 +5,29 @@ from django.urls import include, path
 from audit_app.key_views import lockbox_keys
 from requests_app import webhook_views
 from requests_app.urls import cloud_pc_patterns, ticket_patterns
-from tenants_app import role_views
+from tenants_app import mfa_views, role_views, sso_views
 from tenants_app import views as tenant_views
 
 urlpatterns = [
     path("", tenant_views.home, name="home"),
     path(".well-known/lockbox-keys.json", lockbox_keys, name="lockbox_keys"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/sso/", sso_views.sso_start, name="sso_start"),
+    path("login/sso/callback/", sso_views.sso_callback, name="sso_callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/security/", mfa_views.security, name="account_security"),
+    path("account/security/add/", mfa_views.security_enrol, name="account_security_enrol"),
+    path("account/security/confirm/", mfa_views.security_confirm, name="account_security_confirm"),
+    path("account/security/remove/", mfa_views.security_remove, name="account_security_remove"),
+    path("account/security/verify/", mfa_views.verify, name="mfa_verify"),
+    path("settings/roles/<int:pk>/mfa/remove/", mfa_views.user_mfa_remove, name="user_mfa_remove"),
     path("settings/org/", tenant_views.org_settings, name="org_settings"),
     path(
         "settings/org/security/customer-lockbox/",
         tenant_views.lockbox_settings,
         name="lockbox_settings",
     ),
+    path("settings/org/security/single-sign-on/", sso_views.sso_settings, name="sso_settings"),
     path("settings/roles/", role_views.roles, name="roles"),
     path("settings/roles/<int:pk>/", role_views.user_roles_save, name="user_roles_save"),
     path("settings/roles/<int:pk>/unlock/", role_views.user_unlock_view, name="user_unlock"),

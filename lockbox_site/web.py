@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .errors import NotAllowed, NotFound
+from .errors import NotAllowed, NotFound, StepUpRequired
 
 
 def client_ip(request) -> str | None:
@@ -16,6 +16,8 @@ def raise_http(exc) -> None:
     """Turn a 404/403 application error into Django's; other errors are the caller's to show."""
     if isinstance(exc, NotFound):
         raise Http404(exc.message)
+    if isinstance(exc, StepUpRequired):
+        raise exc  # tenants_app.mfa_middleware turns it into the step-up prompt
     if isinstance(exc, NotAllowed):
         raise PermissionDenied(exc.message)
 

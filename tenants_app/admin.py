@@ -218,3 +218,4 @@ class AuthTokenAdmin(admin.ModelAdmin):
 if admin.site.is_registered(AuthToken):
     admin.site.unregister(AuthToken)
 admin.site.register(AuthToken, AuthTokenAdmin)
+from . import mfa_admin  # noqa: E402,F401  (second factors: read-only)

@@ -12,6 +12,7 @@ from lockbox_site.web import client_ip
 
 from . import policy
 from .authentication import TokenAuthentication
+from .mfa_services import mfa_verify
 from .models import Tenant
 from .roles import group_names
 from .services import lockbox_setting_change
@@ -24,16 +25,23 @@ LOCKED_OUT = "Too many failed sign-ins from this address; try again later."
 class TokenInput(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        help_text="A code from the user's authenticator (or a recovery code): the token may "
+        "then make the changes a tenant requires a second factor for (SPEC 14).",
+    )
 
     def validate(self, attrs):
         # django-axes refuses a locked-out user name + address here, before the password is
         # checked, and counts the failure; Django's signal audits it (tenants_app.signals).
+        otp = attrs.pop("otp", None)
         user = authenticate(request=self.context["request"], **attrs)
         if user is None:
             raise serializers.ValidationError(
                 "Unable to log in with provided credentials.", code="authorization"
             )
-        return {"user": user}
+        return {"user": user, "otp": otp}
 
 
 class TokenOutput(serializers.Serializer):
@@ -53,8 +61,9 @@ class TokenView(APIView):
         request=TokenInput,
         responses={
             200: TokenOutput,
-            400: error("Wrong user name or password"),
-            429: error("Too many attempts"),
+            400: error("Wrong user name or password, or a wrong `otp`"),
+            409: error("`otp` given by a user with no authenticator"),
+            429: error("Too many attempts, or too many wrong codes"),
         },
         auth=[],
     )
@@ -65,8 +74,14 @@ class TokenView(APIView):
             if getattr(request, "axes_locked_out", False):
                 return Response({"detail": LOCKED_OUT}, status=429)
             return Response(data.errors, status=400)
-        user = data.validated_data["user"]
-        instance, token = token_issue(user)
+        user, otp = data.validated_data["user"], data.validated_data["otp"]
+        verified_at = None
+        if otp is not None:
+            # After the password, so a code is never checked for someone who is not the user.
+            verified_at = mfa_verify(
+                user=user, code=otp, client_ip=client_ip(request), channel="api"
+            )
+        instance, token = token_issue(user, second_factor_at=verified_at)
         # As the web sign-in does: axes clears the failure count, Django sets last_login.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         return Response(TokenOutput({"token": token, "expiry": instance.expiry}).data)
@@ -128,6 +143,7 @@ def _policy_fields() -> dict:
         "max_access_minutes": serializers.IntegerField(min_value=low, max_value=high),
         "require_decision_comment": serializers.BooleanField(),
         "allow_emergency_access": serializers.BooleanField(),
+        "require_mfa_for_decisions": serializers.BooleanField(),
         "notification_emails": serializers.ListField(
             child=serializers.EmailField(max_length=policy.EMAIL_MAX_LENGTH),
             max_length=policy.MAX_NOTIFICATION_EMAILS,

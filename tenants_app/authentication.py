@@ -6,6 +6,7 @@ from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
 from rest_framework.authentication import get_authorization_header
 
+from .mfa import AUTH_TOKEN
 from .tokens import token_revoke
 
 SCHEMES = (b"token", b"bearer")
@@ -23,7 +24,10 @@ class TokenAuthentication(KnoxTokenAuthentication):
         if not parts[1].isascii():
             # knox decodes the token as UTF-8; a Latin-1 header byte would be a 500 there.
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return self.authenticate_credentials(parts[1])
+        user, auth_token = self.authenticate_credentials(parts[1])
+        # Step-up MFA asks the token whether it was obtained with `otp` (tenants_app.mfa).
+        setattr(user, AUTH_TOKEN, auth_token)
+        return user, auth_token
 
     def _cleanup_token(self, auth_token) -> bool:
         # knox also loads and prunes every other token of the user on each request; expired

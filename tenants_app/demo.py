@@ -34,7 +34,30 @@ CUSTOMERS = [
         "required_approvals": 2,
         "allow_emergency_access": True,
     },
+    # SPEC 14: signs in through the demo OpenID Connect provider (python -m demo_idp).
+    {
+        "slug": "woodgrove",
+        "name": "Woodgrove",
+        "plan": "E5",
+        "compliance_addon": False,
+        "lockbox_enabled": True,
+    },
 ]
+# Woodgrove's provider, as demo_idp/directory.json registers Lockbox there. Its users have no
+# password here: alex@woodgrove.example is made at its first sign-in, Global Administrator by
+# its `lockbox-admins` group.
+WOODGROVE_SSO = {
+    "issuer": "http://127.0.0.1:8001/o",
+    "client_id": "lockbox-woodgrove",
+    "client_secret": "woodgrove-demo-secret",
+    "groups_claim": "groups",
+    "role_mapping": {
+        "lockbox-admins": "Global Administrator",
+        "lockbox-approvers": "Customer Lockbox Access Approver",
+        "lockbox-auditors": "Audit Reader",
+    },
+    "domains": ["woodgrove.example"],
+}
 USERS = [
     ("engineer@provider.example", "provider-support", "Support Engineer", "Eli", "Engineer"),
     ("manager@provider.example", "provider-support", "Support Manager", "Maya", "Manager"),

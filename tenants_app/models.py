@@ -50,6 +50,10 @@ class Tenant(models.Model):
     notification_emails = models.JSONField(
         policy.LABELS["notification_emails"], default=list, blank=True
     )
+    # SPEC 14: decisions and every settings or role change need a fresh second factor.
+    require_mfa_for_decisions = models.BooleanField(
+        policy.LABELS["require_mfa_for_decisions"], default=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -116,3 +120,53 @@ class CloudPC(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TokenSecondFactor(models.Model):
+    """An API token obtained with `otp` at sign-in (SPEC 14): where a tenant requires MFA for
+    decisions, only such a token may decide. Deleted with its token."""
+
+    token = models.OneToOneField(
+        "knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    verified_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"second factor of token {self.token_id[:8]}…"
+
+
+class IdentityProvider(models.Model):
+    """A customer tenant's OpenID Connect provider (SPEC 14), at most one per tenant.
+
+    Written only by tenants_app.sso_services. `client_secret` is write-only: no page, API or
+    audit record shows it back.
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, related_name="identity_provider"
+    )
+    enabled = models.BooleanField(default=True)
+    issuer = models.URLField("Issuer URL", max_length=500)
+    client_id = models.CharField("Client ID", max_length=255)
+    client_secret = models.CharField("Client secret", max_length=500)
+    groups_claim = models.CharField("Groups claim", max_length=100, default="groups")
+    # The provider's group name -> one of the tenant's roles (tenants_app.roles).
+    role_mapping = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.tenant} via {self.issuer}"
+
+
+class IdentityProviderDomain(models.Model):
+    """An e-mail domain whose users sign in through its tenant's provider; unique across
+    tenants, so one address always finds one tenant."""
+
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self):
+        return self.domain

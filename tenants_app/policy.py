@@ -31,6 +31,7 @@ LABELS = {
     "require_decision_comment": "Require a comment to deny or revoke",
     "allow_emergency_access": "Allow emergency access",
     "notification_emails": "Also notify these addresses",
+    "require_mfa_for_decisions": "Require a verified authenticator code for decisions and settings",
 }
 POLICY_FIELDS = tuple(name for name in LABELS if name != "enabled")
 
@@ -66,6 +67,7 @@ class Policy:
     require_decision_comment: bool
     allow_emergency_access: bool
     notification_emails: tuple[str, ...]
+    require_mfa_for_decisions: bool = False
 
 
 def tenant_policy(tenant) -> Policy:
@@ -83,6 +85,7 @@ def tenant_policy(tenant) -> Policy:
         require_decision_comment=bool(tenant.require_decision_comment),
         allow_emergency_access=bool(tenant.allow_emergency_access),
         notification_emails=tuple(tenant.notification_emails or ()),
+        require_mfa_for_decisions=bool(tenant.require_mfa_for_decisions),
     )
 
 
@@ -135,6 +138,7 @@ CHECKS = {
     "require_decision_comment": _boolean,
     "allow_emergency_access": _boolean,
     "notification_emails": _emails,
+    "require_mfa_for_decisions": _boolean,
 }
 
 

@@ -20,6 +20,7 @@ from lockbox_site.errors import InvalidInput, InvalidState, NotAllowed, NotFound
 from lockbox_site.ids import as_id
 
 from .lockouts import failed_sign_in_addresses, failed_sign_ins_clear
+from .mfa import require_step_up
 from .models import Tenant, User
 from .roles import ALL_GROUPS, GLOBAL_ADMIN, Cap, require, require_staff, roles_of_kind
 from .tokens import user_tokens_revoke
@@ -131,6 +132,8 @@ def user_roles_set(
     ):
         # Re-read under the tenant lock: another administrator may have just removed ours.
         raise NotAllowed("Only a Global Administrator can manage roles.")
+    if not as_staff:
+        require_step_up(actor, tenant)
     added, removed = user_roles_diff(user=user, roles=roles, tenant=tenant)
     if not added and not removed:
         return user
@@ -168,6 +171,8 @@ def user_unlock(*, actor, user_id, client_ip: str | None = None, as_staff: bool 
     """End the user's sign-in lockout by forgetting its failed sign-ins; audited if any counted."""
     _check_actor(actor, as_staff)
     found = _find_user(actor, user_id, as_staff)
+    if not as_staff:
+        require_step_up(actor, actor.tenant)
     # Two administrators unlocking at once: the second finds nothing left and writes nothing.
     user = User.objects.select_for_update().get(pk=found.pk)
     addresses = failed_sign_in_addresses(user.username)

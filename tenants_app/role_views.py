@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from lockbox_site.errors import ApplicationError, NotAllowed
 from lockbox_site.web import client_ip, raise_http
@@ -37,11 +38,17 @@ def _page(request, error=None, status=200):
     user = request.user
     page = Paginator(_users_or_403(user), 50).get_page(request.GET.get("page"))
     locked = locked_out_usernames(member.username for member in page)
+    with_mfa = set(
+        TOTPDevice.objects.filter(user__in=list(page), confirmed=True).values_list(
+            "user_id", flat=True
+        )
+    )
     rows = [
         {
             "user": member,
             "roles": {group.name for group in member.groups.all()},
             "locked_out": member.username in locked,
+            "has_mfa": member.pk in with_mfa,
         }
         for member in page
     ]

@@ -9,6 +9,7 @@ from audit_app.services import audit_record
 from lockbox_site.errors import InvalidInput, NotFound
 
 from . import policy
+from .mfa import has_authenticator, require_step_up
 from .models import Tenant, User
 from .roles import Cap, require, require_staff
 
@@ -54,8 +55,16 @@ def lockbox_setting_change(
         )
         raise InvalidInput(summary, errors)
     tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
+    require_step_up(actor, tenant)  # as the setting stands: turning it on needs no code yet
     if clean.get("enabled") and not tenant.lockbox_available:
         raise LockboxUnavailable(UNAVAILABLE)
+    if clean.get("require_mfa_for_decisions") and not tenant.require_mfa_for_decisions:
+        if not has_authenticator(actor):
+            raise InvalidInput(
+                "Enrol an authenticator first (My account > Security): with this on, your "
+                "next change will ask for one of its codes.",
+                {"require_mfa_for_decisions": ["Enrol an authenticator first."]},
+            )
     old = {name: _current(tenant, name) for name in clean}
     changed = [name for name in policy.LABELS if name in clean and clean[name] != old[name]]
     if not changed:

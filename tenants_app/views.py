@@ -118,6 +118,12 @@ class LockboxSettingForm(forms.Form):
         help_text="A Support Manager may approve a request about a production alert at once; "
         "your approvers review it afterwards.",
     )
+    require_mfa_for_decisions = forms.BooleanField(
+        required=False,
+        label=policy.LABELS["require_mfa_for_decisions"],
+        help_text="Approve, deny, revoke, review and every settings or role change then need a "
+        "code from an authenticator verified in the last 15 minutes (My account > Security).",
+    )
     notification_emails = forms.CharField(
         required=False,
         label=policy.LABELS["notification_emails"],

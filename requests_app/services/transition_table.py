@@ -89,6 +89,8 @@ class Transition(Rule):
     cascade: tuple[str, str] = ()  # (row for approved, row for pending) extensions
     event: str = ""  # the webhook event, if not request.<status>
     tell_global_admins: str = ""  # an e-mail subject line to the tenant's Global Administrators
+    # SPEC 14: a customer decision the tenant may require a fresh second factor for.
+    step_up: bool = False
     reaches_customer: bool = False  # from here on the customer sees the request (SPEC 8)
     decision: tuple[Stage, Outcome] | None = None
     automatic: bool = False  # taken by the system in the customer's place
@@ -257,6 +259,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             name="approve",
+            step_up=True,
             action="approve",
             states=(Status.PENDING_CUSTOMER,),
             who=Who.NOT_REQUESTER,
@@ -299,6 +302,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             name="deny",
+            step_up=True,
             action="deny",
             states=(Status.PENDING_CUSTOMER, Status.INFO_REQUESTED),
             who=Who.CAPABLE,
@@ -361,6 +365,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             name="revoke",
+            step_up=True,
             action="revoke",
             states=(Status.APPROVED,),
             who=Who.CAPABLE,
@@ -405,6 +410,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             name="review_accept",
+            step_up=True,
             action="review",
             states=(Status.APPROVED, Status.REVOKED, Status.COMPLETED),
             who=Who.CAPABLE,
@@ -420,6 +426,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             name="review_dispute",
+            step_up=True,
             action="review",
             states=(Status.APPROVED, Status.REVOKED, Status.COMPLETED),
             who=Who.CAPABLE,

@@ -14,6 +14,7 @@ from audit_app.models import RecordType
 from audit_app.refusals import refusals_audited
 from lockbox_site.errors import ApplicationError, InvalidInput, InvalidState, NotAllowed
 from lockbox_site.ids import as_id
+from tenants_app.mfa import step_up_refusal
 from tenants_app.policy import tenant_policy
 from tenants_app.roles import can
 
@@ -253,6 +254,9 @@ def _apply(
     )
     now = now or timezone.now()
     refusal = refusal_of(row, actor, access_request, now)
+    if refusal is None and row.step_up:
+        # Here, not in refusal_of: the button stays, and pressing it leads to the step-up prompt.
+        refusal = step_up_refusal(actor, access_request.tenant)
     if refusal is not None:
         raise refusal
     text, minutes = _check_inputs(

@@ -15,6 +15,7 @@ from audit_app.models import AuditCheckpoint, Operation
 from audit_app.refusals import actor_tenant, refusals_audited
 from lockbox_site.errors import InvalidInput, InvalidState, NotFound
 from lockbox_site.ids import as_id
+from tenants_app.mfa import require_step_up
 from tenants_app.models import Tenant
 from tenants_app.roles import Cap, require
 
@@ -68,6 +69,7 @@ def _webhook_of_actor(kwargs):
 def webhook_create(*, actor, url, description="", events=None, client_ip=None) -> Webhook:
     """Register an endpoint for `events` (default: every subscribable event)."""
     require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
+    require_step_up(actor, actor.tenant)
     url = _clean_url(url)
     description = _clean_description(description)
     events = list(SUBSCRIBABLE) if events is None else _clean_events(events)
@@ -134,6 +136,7 @@ def webhook_delete(*, actor, webhook_id, client_ip=None) -> None:
     except (Webhook.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such webhook.") from None
     require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
+    require_step_up(actor, actor.tenant)
     webhook_audit(webhook, actor=actor, operation=Operation.WEBHOOK_DELETED, client_ip=client_ip)
     webhook.delete()
 
@@ -158,6 +161,7 @@ def webhook_update(
     """Change the events an endpoint receives, its description, or enable it again after a
     410 (None: unchanged). Audited with the old and new values; a no-op writes nothing."""
     webhook = _locked_webhook(actor, webhook_id)
+    require_step_up(actor, actor.tenant)  # as registering and deleting an endpoint do
     old = {"events": webhook.events, "description": webhook.description}
     old["enabled"] = webhook.disabled_at is None
     new = dict(old)

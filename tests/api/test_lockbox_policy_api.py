@@ -13,6 +13,7 @@ DEFAULTS = {
     "require_decision_comment": False,
     "allow_emergency_access": False,
     "notification_emails": [],
+    "require_mfa_for_decisions": False,
 }
 LABELS = {
     "required_approvals": "Number of approvals required",
@@ -21,6 +22,7 @@ LABELS = {
     "require_decision_comment": "Require a comment to deny or revoke",
     "allow_emergency_access": "Allow emergency access",
     "notification_emails": "Also notify these addresses",
+    "require_mfa_for_decisions": "Require a verified authenticator code for decisions and settings",
 }
 
 

@@ -20,7 +20,7 @@ def sign_in(page, live_server):
         page.goto(live_server.url + "/login/")
         page.get_by_label("User name").fill(username)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         page.wait_for_url(live_server.url + "/")
 
     return _sign_in

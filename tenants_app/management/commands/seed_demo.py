@@ -3,7 +3,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from tenants_app import demo
-from tenants_app.models import CloudPC, Tenant, User
+from tenants_app.models import (
+    CloudPC,
+    IdentityProvider,
+    IdentityProviderDomain,
+    Tenant,
+    User,
+)
 
 
 class Command(BaseCommand):
@@ -60,6 +66,14 @@ class Command(BaseCommand):
                         },
                     },
                 )
+        sso = dict(demo.WOODGROVE_SSO)
+        domains = sso.pop("domains")
+        provider, created = IdentityProvider.objects.get_or_create(
+            tenant=tenants["woodgrove"], defaults=sso
+        )
+        if created:
+            for domain in domains:
+                IdentityProviderDomain.objects.get_or_create(provider=provider, domain=domain)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo world ready: {len(tenants)} tenants, {created_users} new user(s). "
