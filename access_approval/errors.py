@@ -9,7 +9,14 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from lockbox_site.errors import ApplicationError, InvalidInput, InvalidState, NotAllowed, NotFound
+from lockbox_site.errors import (
+    ApplicationError,
+    InvalidInput,
+    InvalidState,
+    NotAllowed,
+    NotFound,
+    StepUpRequired,
+)
 
 DOMAIN = "lockbox"
 ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
@@ -53,6 +60,8 @@ def _from_application(exc: ApplicationError, context) -> RpcError:
         view = context.get("view")
         reason = getattr(view, "state_reason", "") or "FAILED_PRECONDITION"
         return RpcError(400, "FAILED_PRECONDITION", exc.message, reason, exc.extra)
+    if isinstance(exc, StepUpRequired):  # the tenant wants a token obtained with `otp`
+        return RpcError(403, "PERMISSION_DENIED", exc.message, "MFA_REQUIRED")
     if isinstance(exc, NotAllowed):
         return RpcError(403, "PERMISSION_DENIED", exc.message, "ROLE_REQUIRED")
     if isinstance(exc, NotFound):

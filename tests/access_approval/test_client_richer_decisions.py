@@ -4,11 +4,15 @@ stops the deadline, and emergency access with its signature."""
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from google.api_core import exceptions as gexc
+from google.oauth2.credentials import Credentials
 
 from audit_app.models import AuditRecord
 from requests_app import services
 from requests_app.models import AccessRequest
+from tenants_app.models import Tenant, TokenSecondFactor
+from tenants_app.tokens import token_issue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,3 +92,21 @@ def test_emergency_access_shows_as_approved_with_its_signature(world, make_reque
     assert [r.name for r in active] == [name]
     client.invalidate_approval_request(request={"name": name})  # the customer may revoke it
     assert AccessRequest.objects.get(pk=access_request.pk).status == "revoked"
+
+
+def test_where_the_tenant_requires_mfa_only_a_token_with_a_second_factor_decides(
+    world, make_request, google
+):
+    Tenant.objects.filter(pk=world.contoso.pk).update(require_mfa_for_decisions=True)
+    access_request = make_request(stage="pending_customer")
+    name = f"organizations/contoso/approvalRequests/{access_request.pk}"
+    with pytest.raises(gexc.Forbidden) as caught:
+        google(world.approver).approve_approval_request(request={"name": name})
+    assert _status(caught.value) == ("PERMISSION_DENIED", "MFA_REQUIRED")
+    assert AccessRequest.objects.get(pk=access_request.pk).status == "pending_customer"
+    row, token = token_issue(world.approver)  # as if signed in with `otp`
+    TokenSecondFactor.objects.create(token=row, verified_at=timezone.now())
+    approved = google(None, credentials=Credentials(token=token)).approve_approval_request(
+        request={"name": name}
+    )
+    assert approved.approve.approve_time
