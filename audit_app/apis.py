@@ -16,6 +16,7 @@ from tenants_app.roles import Cap, can
 from .export import audit_csv_response
 from .export_jsonl import CONTENT_TYPE as JSONL_CONTENT_TYPE
 from .export_jsonl import audit_jsonl_response
+from .export_ocsf import audit_ocsf_response
 from .filters import AuditRecordFilter
 from .models import AuditCheckpoint, AuditRecord
 from .policies import (
@@ -39,7 +40,7 @@ class AuditCursorPagination(CursorPagination):
     max_page_size = 500
 
 
-EXPORT_FORMATS = ("csv", "jsonl")
+EXPORT_FORMATS = ("csv", "jsonl", "ocsf")
 # A verifiable export is a contiguous run of the chain: only a time span may narrow it.
 JSONL_PARAMETERS = {"format", "start", "end"}
 
@@ -68,7 +69,9 @@ class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
                 enum=EXPORT_FORMATS,
                 default="csv",
                 description="csv: the records the search's filters match. jsonl: a contiguous "
-                "run of the hash chain that verifies offline (only start and end may narrow it).",
+                "run of the hash chain that verifies offline (only start and end may narrow it). "
+                "ocsf: the records the filters match as OCSF 1.5.0 API Activity events, JSON "
+                "Lines, the request id in metadata.correlation_uid (for SIEMs).",
             ),
             OpenApiParameter(
                 "start", OpenApiTypes.DATETIME, description="From the first record at or after"
@@ -96,13 +99,20 @@ class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
         if export_format == "jsonl":
             return self._export_jsonl(request)
         queryset = self.filter_queryset(self.get_queryset().select_related(None))
+        if export_format == "ocsf":
+            self._require_search(request)
+            return audit_ocsf_response(queryset, request.user.tenant.slug)
         return audit_csv_response(queryset, request.user.tenant.slug)
 
-    def _export_jsonl(self, request):
+    @staticmethod
+    def _require_search(request):
         if not can(request.user, Cap.SEARCH_AUDIT):
             raise NotAllowed(
                 "Only a Global Administrator or an Audit Reader exports the audit log."
             )
+
+    def _export_jsonl(self, request):
+        self._require_search(request)
         others = sorted(set(request.query_params) - JSONL_PARAMETERS)
         if others:
             raise InvalidInput(

@@ -29,6 +29,12 @@ class Operation(models.TextChoices):
     RETENTION_APPLIED = "RetentionApplied"
     WEBHOOK_REGISTERED = "WebhookRegistered"
     WEBHOOK_DELETED = "WebhookDeleted"
+    # SPEC 12: an endpoint's events changed or it was re-enabled; it answered 410 and was
+    # disabled; a test event or a replayed delivery was sent on request.
+    WEBHOOK_UPDATED = "WebhookUpdated"
+    WEBHOOK_DISABLED = "WebhookDisabled"
+    WEBHOOK_TESTED = "WebhookTested"
+    WEBHOOK_DELIVERY_RETRIED = "WebhookDeliveryRetried"
     SIGN_IN_FAILED = "SignInFailed"
     SIGN_IN_UNLOCKED = "SignInUnlocked"
     ROLE_ASSIGNED = "RoleAssigned"

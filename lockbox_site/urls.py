@@ -38,6 +38,8 @@ urlpatterns = [
     path("provider/cloud-pcs/", include(cloud_pc_patterns)),
     path("audit/", include("audit_app.urls")),
     path("api/v1/", include("lockbox_site.api_urls")),
+    # Google Cloud Access Approval API v1 (REST), for Google's own client (INTEROP-GOOGLE).
+    path("v1/", include("lockbox_site.access_approval_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -33,6 +33,7 @@ from .serializers import (
     WebhookDeliverySerializer,
     WebhookInputSerializer,
     WebhookSerializer,
+    WebhookUpdateSerializer,
 )
 
 
@@ -307,9 +308,41 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         services.webhook_delete(actor=request.user, webhook_id=pk, client_ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(request=WebhookUpdateSerializer, responses={200: WebhookSerializer, **ERRORS})
+    def partial_update(self, request, pk=None):
+        """Change the events, the description, or enable an endpoint again after a 410."""
+        data = WebhookUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        webhook = services.webhook_update(
+            actor=request.user, webhook_id=pk, client_ip=client_ip(request), **data.validated_data
+        )
+        return Response(WebhookSerializer(webhook).data)
+
     @extend_schema(responses={200: WebhookDeliverySerializer(many=True), **ERRORS})
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         webhook = self.get_object()
         latest = webhook.deliveries.order_by("-created_at")[:100]
         return Response(WebhookDeliverySerializer(latest, many=True).data)
+
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer, **STATE_ERRORS})
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Send a `webhook.test` event to this endpoint (queued; see its deliveries)."""
+        message = services.webhook_test(
+            actor=request.user, webhook_id=pk, client_ip=client_ip(request)
+        )
+        return Response(WebhookDeliverySerializer(message).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer, **STATE_ERRORS})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"deliveries/(?P<delivery>[0-9a-fA-F-]{36})/retry",
+    )
+    def retry(self, request, pk=None, delivery=None):
+        """Replay one delivery: the same event and webhook-id, sent again with fresh attempts."""
+        message = services.webhook_delivery_retry(
+            actor=request.user, webhook_id=pk, delivery_id=delivery, client_ip=client_ip(request)
+        )
+        return Response(WebhookDeliverySerializer(message).data, status=status.HTTP_202_ACCEPTED)

@@ -246,13 +246,25 @@ class RequestMessage(models.Model):
         return f"{self.kind} on request {self.access_request_id}"
 
 
+def all_webhook_events() -> list[str]:
+    from .events import SUBSCRIBABLE
+
+    return list(SUBSCRIBABLE)
+
+
 class Webhook(models.Model):
-    """A customer's endpoint that receives signed JSON events about its requests."""
+    """A customer's endpoint that receives Standard Webhooks-signed CloudEvents (SPEC 12)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
-    secret = models.CharField(max_length=64, editable=False)
+    # `whsec_` + base64 of the key (Standard Webhooks). Older secrets were 64 hex characters;
+    # migration 0009_webhook_standard prefixed them, which keeps the same key bytes for a receiver's library.
+    secret = models.CharField(max_length=80, editable=False)
+    events = models.JSONField(default=all_webhook_events, help_text="The event types it receives")
+    # Set when the endpoint answered 410 Gone: nothing more is sent until it is enabled again.
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from tenants_app.models import CloudPC
 
+from .events import SUBSCRIBABLE
 from .models import AccessRequest, Decision, Ticket
 from .services.common import customer_approvals
 from .services.statements import DECISION_KINDS, DECISION_TYPE
@@ -302,18 +303,35 @@ class CloudPCDiagnosticsSerializer(serializers.ModelSerializer):
 
 class WebhookSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE))
+    enabled = serializers.SerializerMethodField()
 
     class Meta:
         from .models import Webhook
 
         model = Webhook
-        fields = ["id", "url", "description", "created_at", "created_by"]
-        read_only_fields = ["id", "created_at", "created_by"]
+        fields = [
+            "id",
+            "url",
+            "description",
+            "events",
+            "enabled",
+            "disabled_at",
+            "disabled_reason",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = fields
+
+    def get_enabled(self, webhook) -> bool:
+        return webhook.disabled_at is None
 
 
 class WebhookCreatedSerializer(WebhookSerializer):
     secret = serializers.CharField(
-        read_only=True, help_text="Shown once: verify X-Lockbox-Signature with it"
+        read_only=True,
+        help_text="Shown once: the Standard Webhooks secret (whsec_...) that verifies "
+        "webhook-signature",
     )
 
     class Meta(WebhookSerializer.Meta):
@@ -325,12 +343,28 @@ class WebhookInputSerializer(serializers.Serializer):
     description = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE),
+        required=False,
+        allow_empty=False,
+        help_text="The events it receives; every one if left out",
+    )
+
+
+class WebhookUpdateSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUBSCRIBABLE), required=False, allow_empty=False
+    )
+    enabled = serializers.BooleanField(
+        required=False, help_text="true enables an endpoint disabled after a 410 Gone"
+    )
 
 
 class WebhookDeliverySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     event = serializers.CharField(source="payload.event")
-    request_id = serializers.IntegerField(source="payload.request.id")
+    request_id = serializers.IntegerField(source="payload.request.id", allow_null=True)
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
     attempts = serializers.IntegerField()

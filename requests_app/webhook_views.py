@@ -10,6 +10,7 @@ from lockbox_site.web import client_ip, form_errors, raise_http
 from tenants_app.roles import Cap, can
 
 from . import services
+from .events import SUBSCRIBABLE
 from .models import OutboxMessage, Webhook
 
 NEW_SECRET_KEY = "lockbox_new_webhook"
@@ -18,6 +19,13 @@ NEW_SECRET_KEY = "lockbox_new_webhook"
 class WebhookForm(forms.Form):
     url = forms.URLField(label="Endpoint URL", max_length=500, assume_scheme="https")
     description = forms.CharField(max_length=200, required=False)
+    events = forms.MultipleChoiceField(
+        choices=[(event, event) for event in SUBSCRIBABLE],
+        initial=list(SUBSCRIBABLE),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The events this endpoint receives (all if none is ticked).",
+    )
 
 
 @login_required
@@ -33,9 +41,8 @@ def webhooks(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                webhook = services.webhook_create(
-                    actor=user, client_ip=client_ip(request), **form.cleaned_data
-                )
+                data = {**form.cleaned_data, "events": form.cleaned_data["events"] or None}
+                webhook = services.webhook_create(actor=user, client_ip=client_ip(request), **data)
             except ApplicationError as exc:
                 raise_http(exc)
                 form_errors(form, exc)

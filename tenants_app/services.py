@@ -16,6 +16,11 @@ from .roles import Cap, require, require_staff
 logger = logging.getLogger(__name__)
 
 
+class LockboxUnavailable(InvalidInput):
+    """The tenant's plan has no Customer Lockbox (400 on /api/v1/; a failed precondition on
+    the Access Approval surface, INTEROP-GOOGLE 9)."""
+
+
 UNAVAILABLE = (
     "Customer Lockbox is not available on your plan. It is included in E5, "
     "or with the compliance add-on on other plans."
@@ -52,7 +57,7 @@ def lockbox_setting_change(
     tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
     require_step_up(actor, tenant)  # as the setting stands: turning it on needs no code yet
     if clean.get("enabled") and not tenant.lockbox_available:
-        raise InvalidInput(UNAVAILABLE)
+        raise LockboxUnavailable(UNAVAILABLE)
     if clean.get("require_mfa_for_decisions") and not tenant.require_mfa_for_decisions:
         if not has_authenticator(actor):
             raise InvalidInput(
@@ -66,7 +71,7 @@ def lockbox_setting_change(
         return tenant
     if not tenant.lockbox_available and not tenant.lockbox_enabled:
         # Nothing would enforce the policy; the panel is closed for the same reason.
-        raise InvalidInput(UNAVAILABLE)
+        raise LockboxUnavailable(UNAVAILABLE)
     for name in changed:
         setattr(tenant, _column(name), clean[name])
     tenant.lockbox_updated_at = timezone.now()

@@ -25,7 +25,13 @@ from .sweeps import (
 )
 from .tickets import ticket_close, ticket_open
 from .transitions import allowed_actions
-from .webhooks import webhook_create, webhook_delete
+from .webhooks import (
+    webhook_create,
+    webhook_delete,
+    webhook_delivery_retry,
+    webhook_test,
+    webhook_update,
+)
 
 __all__ = [
     "access_request_answer",
@@ -53,4 +59,7 @@ __all__ = [
     "ticket_open",
     "webhook_create",
     "webhook_delete",
+    "webhook_delivery_retry",
+    "webhook_test",
+    "webhook_update",
 ]

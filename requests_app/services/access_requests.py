@@ -250,10 +250,11 @@ def access_request_internal_deny(
 
 
 def access_request_approve(
-    *, actor, access_request_id, comment="", duration_minutes=None, client_ip=None
+    *, actor, access_request_id, comment="", duration_minutes=None, client_ip=None, channel=None
 ) -> AccessRequest:
     """A customer approval: the last of the tenant's quorum approves (SPEC 10); each may
-    shorten the window."""
+    shorten the window. `channel` names the surface in the audit record (e.g.
+    "access-approval-v1", the Google-compatible API)."""
     return apply_transition(
         "approve",
         actor=actor,
@@ -261,7 +262,12 @@ def access_request_approve(
         comment=comment,
         duration_minutes=duration_minutes,
         client_ip=client_ip,
+        **_channel(channel),
     )
+
+
+def _channel(channel) -> dict:
+    return {"channel": channel} if channel else {}
 
 
 def access_request_request_info(
@@ -320,13 +326,16 @@ def access_request_review(
     )
 
 
-def access_request_deny(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
+def access_request_deny(
+    *, actor, access_request_id, comment="", client_ip=None, channel=None
+) -> AccessRequest:
     return apply_transition(
         "deny",
         actor=actor,
         access_request_id=access_request_id,
         comment=comment,
         client_ip=client_ip,
+        **_channel(channel),
     )
 
 
@@ -340,13 +349,16 @@ def access_request_cancel(*, actor, access_request_id, comment="", client_ip=Non
     )
 
 
-def access_request_revoke(*, actor, access_request_id, comment="", client_ip=None) -> AccessRequest:
+def access_request_revoke(
+    *, actor, access_request_id, comment="", client_ip=None, channel=None
+) -> AccessRequest:
     return apply_transition(
         "revoke",
         actor=actor,
         access_request_id=access_request_id,
         comment=comment,
         client_ip=client_ip,
+        **_channel(channel),
     )
 
 

@@ -10,7 +10,8 @@ before the result was recorded means a second send. The outbox id is the idempot
 receivers: the e-mail's Message-ID and the webhook's X-Lockbox-Delivery header (and body `id`).
 
 The outbox's own back-off (attempts, available_at, LOCKBOX_OUTBOX_MAX_ATTEMPTS) is the only
-retry: Celery tasks do not retry.
+retry: Celery tasks do not retry. An endpoint's Retry-After lengthens that back-off (never
+shortens it); a 410 Gone disables the endpoint and ends the message's attempts (SPEC 12).
 """
 
 import logging
@@ -27,7 +28,10 @@ from django.utils import timezone
 from lockbox_site.celery import app as celery_app
 
 from ..models import OutboxMessage
+from .webhook_audit import webhook_disable_gone
 from .webhook_http import DeliveryError, post_event
+
+GONE = 410
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +124,8 @@ def _send(message: OutboxMessage) -> int | None:
     if message.kind == OutboxMessage.Kind.WEBHOOK:
         if message.webhook is None:
             raise DeliveryError("the webhook was deleted")
+        if message.webhook.disabled_at is not None:
+            raise DeliveryError(f"the webhook is disabled: {message.webhook.disabled_reason}")
         return post_event(
             url=message.webhook.url,
             secret=message.webhook.secret,
@@ -151,13 +157,21 @@ def outbox_deliver(*, message_id) -> bool:
         status = _send(message)  # no transaction is open here
     except Exception as exc:  # SoftTimeLimitExceeded too: it is recorded like any failure
         error = f"{type(exc).__name__}: {exc}"[:2000]
+        status = getattr(exc, "status", None)
         delay = min(MAX_BACKOFF_SECONDS, 2**message.attempts * 10)
+        delay = max(delay, getattr(exc, "retry_after", None) or 0)
+        final = {}
+        if status == GONE or (message.webhook is not None and message.webhook.disabled_at):
+            final = {"attempts": settings.LOCKBOX_OUTBOX_MAX_ATTEMPTS}  # never again
         held.update(
             claimed_until=None,
             last_error=error,
-            response_status=getattr(exc, "status", None),
+            response_status=status,
             available_at=timezone.now() + timedelta(seconds=delay),
+            **final,
         )
+        if status == GONE and message.webhook_id is not None:
+            webhook_disable_gone(webhook_id=message.webhook_id, status=status)
         logger.warning("Outbox message %s failed: %s", message.pk, error)
         if isinstance(exc, SoftTimeLimitExceeded):
             raise  # the task's time is up: stop here, not at the next message

@@ -7,21 +7,26 @@ verification are for the name. Every socket operation gets what is left of one d
 endpoint that answers a byte every few seconds is cut off when the deadline passes.
 """
 
-import hashlib
-import hmac
 import ipaddress
 import json
 import socket
 import ssl
 import threading
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 from django.conf import settings
+from standardwebhooks import Webhook as StandardWebhook
 
-SIGNATURE_HEADER = "X-Lockbox-Signature"
+from ..events import cloudevent
+
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+# A Retry-After longer than this is read as this: the outbox keeps its messages for a day.
+MAX_RETRY_AFTER_SECONDS = 86400
 
 # Global by the IANA registries yet able to reach a private network: 6to4, NAT64 and Teredo embed
 # an IPv4 address of any kind; multicast is not an endpoint. 100.64/10 and 192.0.0/24 are listed
@@ -44,19 +49,44 @@ _REFUSED_NETWORKS = [
 
 
 class DeliveryError(Exception):
-    def __init__(self, message, status=None):
+    def __init__(self, message, status=None, retry_after=None):
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after  # seconds the endpoint asked us to wait, if it did
 
 
 class AddressRefused(DeliveryError):
     """The host resolves to an address webhooks may not reach."""
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 over "<timestamp>.<body>", so a captured body cannot be replayed later."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+def signed_headers(secret: str, delivery_id: str, body: bytes, now: datetime) -> dict:
+    """Standard Webhooks: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, signed by
+    the standardwebhooks library itself, so what receivers verify with is what signs."""
+    timestamp = int(now.timestamp())
+    signature = StandardWebhook(secret).sign(
+        msg_id=delivery_id, timestamp=datetime.fromtimestamp(timestamp, UTC), data=body.decode()
+    )
+    return {
+        "webhook-id": delivery_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature,
+    }
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> int | None:
+    """Retry-After as delay-seconds or an HTTP-date (RFC 9110); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(int(value), MAX_RETRY_AFTER_SECONDS)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0, min(int((moment - now).total_seconds()), MAX_RETRY_AFTER_SECONDS))
 
 
 def is_global_address(address: str) -> bool:
@@ -190,7 +220,8 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 def post_event(*, url: str, secret: str, delivery_id: str, payload: dict) -> int:
-    """POST one signed event; returns the 2xx status, raises DeliveryError otherwise.
+    """POST one event as a CloudEvents 1.0 structured JSON body, signed per Standard Webhooks;
+    returns the 2xx status, raises DeliveryError otherwise (with the endpoint's Retry-After).
 
     The whole delivery - name lookup, connect, TLS, request and response headers - ends within
     LOCKBOX_WEBHOOK_TIMEOUT_SECONDS. Redirects are not followed (one could point at an internal
@@ -198,15 +229,12 @@ def post_event(*, url: str, secret: str, delivery_id: str, payload: dict) -> int
     """
     deadline = time.monotonic() + settings.LOCKBOX_WEBHOOK_TIMEOUT_SECONDS
     address = resolve_checked(url, deadline=deadline)
-    body = json.dumps({"id": delivery_id, **payload}, sort_keys=True).encode()
-    timestamp = str(int(time.time()))
+    event = cloudevent(delivery_id=delivery_id, payload=payload, source=settings.LOCKBOX_BASE_URL)
+    body = json.dumps(event, sort_keys=True).encode()
     headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "Lockbox-Webhooks/1",
-        "X-Lockbox-Event": payload["event"],
-        "X-Lockbox-Delivery": delivery_id,
-        "X-Lockbox-Timestamp": timestamp,
-        SIGNATURE_HEADER: sign(secret, timestamp, body),
+        "Content-Type": CONTENT_TYPE,
+        "User-Agent": "Lockbox-Webhooks/2",
+        **signed_headers(secret, delivery_id, body, datetime.now(UTC)),
     }
     timeout = httpx.Timeout(settings.LOCKBOX_WEBHOOK_TIMEOUT_SECONDS)
     try:
@@ -218,6 +246,7 @@ def post_event(*, url: str, secret: str, delivery_id: str, payload: dict) -> int
         ) as client:
             with client.stream("POST", url, content=body, headers=headers) as response:
                 status = response.status_code
+                retry_after = response.headers.get("Retry-After")
     except httpx.TimeoutException as exc:
         raise DeliveryError(
             f"timed out ({exc}; total deadline {settings.LOCKBOX_WEBHOOK_TIMEOUT_SECONDS} s)"
@@ -225,5 +254,6 @@ def post_event(*, url: str, secret: str, delivery_id: str, payload: dict) -> int
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
     if not 200 <= status < 300:
-        raise DeliveryError(f"HTTP {status}", status=status)
+        wait = retry_after_seconds(retry_after, datetime.now(UTC))
+        raise DeliveryError(f"HTTP {status}", status=status, retry_after=wait)
     return status

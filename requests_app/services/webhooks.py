@@ -1,26 +1,28 @@
 """Webhooks: registration (audited, address-checked) and tenant events queued in the outbox."""
 
-import hashlib
+import base64
 import secrets
 import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from audit_app.checkpoints import checkpoint_as_json
-from audit_app.models import AuditCheckpoint, Operation, RecordType
+from audit_app.models import AuditCheckpoint, Operation
 from audit_app.refusals import actor_tenant, refusals_audited
-from audit_app.services import audit_record
-from lockbox_site.errors import InvalidInput, NotFound
+from lockbox_site.errors import InvalidInput, InvalidState, NotFound
 from lockbox_site.ids import as_id
 from tenants_app.mfa import require_step_up
 from tenants_app.models import Tenant
 from tenants_app.roles import Cap, require
 
+from ..events import SUBSCRIBABLE, TEST_EVENT
 from ..models import AccessRequest, OutboxMessage, Webhook
-from .outbox import outbox_enqueue
+from .outbox import outbox_dispatch, outbox_enqueue
+from .webhook_audit import webhook_audit
 from .webhook_http import AddressRefused, DeliveryError, resolve_checked
 
 MAX_WEBHOOKS_PER_TENANT = 10
@@ -54,41 +56,6 @@ def _check_target(url: str) -> None:
         raise InvalidInput(message, {"url": [message]}) from None
 
 
-def redact_url(url: str) -> str:
-    """What an audit record keeps of an endpoint URL: its origin only.
-
-    Secrets hide anywhere in a URL (user:password@, a path like Slack's /services/T/B/SECRET,
-    ;params, any query name, the fragment): masking a list of them leaks the rest, so the
-    record keeps scheme, host and port, and `url_sha256` tells which URL it was.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return f"{parts.scheme}://{host}{port}/…"
-
-
-def _audit(webhook: Webhook, *, actor, operation, client_ip):
-    audit_record(
-        tenant_id=webhook.tenant_id,
-        actor=actor,
-        record_type=RecordType.SETTINGS,
-        operation=operation,
-        object_type="Webhook",
-        object_id=webhook.pk,
-        details={
-            "url": redact_url(webhook.url),
-            "url_sha256": hashlib.sha256(webhook.url.encode()).hexdigest(),
-            "description": webhook.description,
-        },
-        client_ip=client_ip,
-    )
-
-
 def _webhook_of_actor(kwargs):
     actor, webhook_id = kwargs["actor"], as_id(kwargs["webhook_id"])
     if not Webhook.objects.filter(pk=webhook_id, tenant_id=actor.tenant_id).exists():
@@ -99,18 +66,43 @@ def _webhook_of_actor(kwargs):
 @refusals_audited(
     operation=Operation.WEBHOOK_REGISTERED, object_type="Webhook", locate=actor_tenant
 )
-def webhook_create(*, actor, url, description="", client_ip=None) -> Webhook:
+def webhook_create(*, actor, url, description="", events=None, client_ip=None) -> Webhook:
+    """Register an endpoint for `events` (default: every subscribable event)."""
     require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
     require_step_up(actor, actor.tenant)
     url = _clean_url(url)
+    description = _clean_description(description)
+    events = list(SUBSCRIBABLE) if events is None else _clean_events(events)
+    _check_target(url)  # a DNS lookup: before the transaction, never inside it
+    return _webhook_create(
+        actor=actor, url=url, description=description, events=events, client_ip=client_ip
+    )
+
+
+def _clean_description(description) -> str:
     if not isinstance(description, str) or len(description) > 200:
         raise InvalidInput("The description must be text of at most 200 characters.")
-    _check_target(url)  # a DNS lookup: before the transaction, never inside it
-    return _webhook_create(actor=actor, url=url, description=description, client_ip=client_ip)
+    return description.strip()
+
+
+def _clean_events(events) -> list[str]:
+    """At least one known event, each once, in the catalogue's order."""
+    if not isinstance(events, list | tuple) or not events:
+        raise InvalidInput("Choose at least one event.", {"events": ["Choose at least one."]})
+    unknown = sorted({str(e) for e in events} - set(SUBSCRIBABLE))
+    if unknown:
+        message = f"Unknown events: {', '.join(unknown)}."
+        raise InvalidInput(message, {"events": [message]})
+    return [event for event in SUBSCRIBABLE if event in events]
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 @transaction.atomic
-def _webhook_create(*, actor, url, description, client_ip) -> Webhook:
+def _webhook_create(*, actor, url, description, events, client_ip) -> Webhook:
     # The tenant's row lock makes the count and the insert one step: concurrent registrations
     # cannot pass the limit together.
     Tenant.objects.select_for_update().get(pk=actor.tenant_id)
@@ -119,11 +111,18 @@ def _webhook_create(*, actor, url, description, client_ip) -> Webhook:
     webhook = Webhook.objects.create(
         tenant_id=actor.tenant_id,
         url=url,
-        description=description.strip(),
-        secret=secrets.token_hex(32),
+        description=description,
+        secret=new_secret(),
+        events=events,
         created_by=actor,
     )
-    _audit(webhook, actor=actor, operation=Operation.WEBHOOK_REGISTERED, client_ip=client_ip)
+    webhook_audit(
+        webhook,
+        actor=actor,
+        operation=Operation.WEBHOOK_REGISTERED,
+        client_ip=client_ip,
+        events=webhook.events,
+    )
     return webhook
 
 
@@ -138,8 +137,137 @@ def webhook_delete(*, actor, webhook_id, client_ip=None) -> None:
         raise NotFound("No such webhook.") from None
     require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
     require_step_up(actor, actor.tenant)
-    _audit(webhook, actor=actor, operation=Operation.WEBHOOK_DELETED, client_ip=client_ip)
+    webhook_audit(webhook, actor=actor, operation=Operation.WEBHOOK_DELETED, client_ip=client_ip)
     webhook.delete()
+
+
+def _locked_webhook(actor, webhook_id) -> Webhook:
+    """The actor's tenant's webhook, locked; another tenant's is a 404 before any 403."""
+    try:
+        webhook = Webhook.objects.select_for_update().get(pk=webhook_id, tenant_id=actor.tenant_id)
+    except (Webhook.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such webhook.") from None
+    require(actor, Cap.MANAGE_WEBHOOKS, "Only a Global Administrator manages webhooks.")
+    return webhook
+
+
+@refusals_audited(
+    operation=Operation.WEBHOOK_UPDATED, object_type="Webhook", locate=_webhook_of_actor
+)
+@transaction.atomic
+def webhook_update(
+    *, actor, webhook_id, events=None, description=None, enabled=None, client_ip=None
+) -> Webhook:
+    """Change the events an endpoint receives, its description, or enable it again after a
+    410 (None: unchanged). Audited with the old and new values; a no-op writes nothing."""
+    webhook = _locked_webhook(actor, webhook_id)
+    require_step_up(actor, actor.tenant)  # as registering and deleting an endpoint do
+    old = {"events": webhook.events, "description": webhook.description}
+    old["enabled"] = webhook.disabled_at is None
+    new = dict(old)
+    if events is not None:
+        new["events"] = _clean_events(events)
+    if description is not None:
+        new["description"] = _clean_description(description)
+    if enabled is not None:
+        if not isinstance(enabled, bool):
+            raise InvalidInput("enabled must be true or false.")
+        new["enabled"] = enabled
+    changed = {name: {"old": old[name], "new": new[name]} for name in old if old[name] != new[name]}
+    if not changed:
+        return webhook
+    webhook.events, webhook.description = new["events"], new["description"]
+    if new["enabled"] != old["enabled"]:
+        webhook.disabled_at = None if new["enabled"] else timezone.now()
+        webhook.disabled_reason = "" if new["enabled"] else "Disabled by an administrator."
+    webhook.save(update_fields=["events", "description", "disabled_at", "disabled_reason"])
+    webhook_audit(
+        webhook,
+        actor=actor,
+        operation=Operation.WEBHOOK_UPDATED,
+        client_ip=client_ip,
+        changes=changed,
+    )
+    return webhook
+
+
+def _require_enabled(webhook: Webhook) -> None:
+    if webhook.disabled_at is not None:
+        raise InvalidState(
+            f"This webhook is disabled ({webhook.disabled_reason}); enable it first.",
+            {"disabled_at": webhook.disabled_at.isoformat()},
+        )
+
+
+@refusals_audited(
+    operation=Operation.WEBHOOK_TESTED, object_type="Webhook", locate=_webhook_of_actor
+)
+@transaction.atomic
+def webhook_test(*, actor, webhook_id, client_ip=None) -> OutboxMessage:
+    """Send `webhook.test` to this one endpoint, whatever events it chose, through the outbox."""
+    webhook = _locked_webhook(actor, webhook_id)
+    _require_enabled(webhook)
+    payload = _payload(
+        TEST_EVENT,
+        {
+            "webhook": {"id": webhook.pk, "description": webhook.description},
+            "sent_by": actor.username,
+        },
+    )
+    message = outbox_enqueue(
+        kind=OutboxMessage.Kind.WEBHOOK,
+        tenant_id=webhook.tenant_id,
+        payload=payload,
+        webhook=webhook,
+    )
+    webhook_audit(
+        webhook,
+        actor=actor,
+        operation=Operation.WEBHOOK_TESTED,
+        client_ip=client_ip,
+        delivery=str(message.pk),
+    )
+    return message
+
+
+@refusals_audited(
+    operation=Operation.WEBHOOK_DELIVERY_RETRIED, object_type="Webhook", locate=_webhook_of_actor
+)
+@transaction.atomic
+def webhook_delivery_retry(*, actor, webhook_id, delivery_id, client_ip=None) -> OutboxMessage:
+    """Replay one delivery: the same message (same `webhook-id`, so a receiver that already
+    has it can tell) goes again through the outbox, with fresh attempts."""
+    webhook = _locked_webhook(actor, webhook_id)
+    _require_enabled(webhook)
+    try:
+        message = OutboxMessage.objects.select_for_update().get(pk=delivery_id, webhook=webhook)
+    except (OutboxMessage.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound("No such delivery.") from None
+    now = timezone.now()
+    if message.claimed_until is not None and message.claimed_until > now:
+        raise InvalidState("This delivery is being sent right now.")
+    previous = {"sent_at": message.sent_at, "attempts": message.attempts}
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        sent_at=None,
+        attempts=0,
+        available_at=now,
+        last_error="",
+        response_status=None,
+        claimed_until=None,
+    )
+    webhook_audit(
+        webhook,
+        actor=actor,
+        operation=Operation.WEBHOOK_DELIVERY_RETRIED,
+        client_ip=client_ip,
+        delivery=str(message.pk),
+        event=message.payload.get("event", ""),
+        previous_attempts=previous["attempts"],
+        was_delivered=previous["sent_at"] is not None,
+    )
+    transaction.on_commit(lambda: outbox_dispatch(message.pk))
+    message.refresh_from_db()
+    return message
 
 
 def _payload(event: str, data: dict) -> dict:
@@ -179,7 +307,13 @@ def _iso(moment) -> str | None:
 
 
 def _enqueue(tenant_id: int, payload: dict) -> int:
-    hooks = list(Webhook.objects.filter(tenant_id=tenant_id))
+    """To each enabled endpoint of the tenant that chose this event. (Up to ten endpoints:
+    the choice is checked here rather than with a JSON lookup SQLite lacks.)"""
+    hooks = [
+        webhook
+        for webhook in Webhook.objects.filter(tenant_id=tenant_id, disabled_at__isnull=True)
+        if payload["event"] in webhook.events
+    ]
     for webhook in hooks:
         outbox_enqueue(
             kind=OutboxMessage.Kind.WEBHOOK,

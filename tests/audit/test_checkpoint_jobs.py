@@ -3,7 +3,6 @@ and to the tenant's webhooks as `audit.checkpoint` (SPEC 11)."""
 
 import hashlib
 import io
-import json
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from lockbox_site.celery import app as celery_app
 from requests_app import services
 from requests_app.models import OutboxMessage
 from tests.audit.conftest import T0
+from tests.requests.receiving import receive
 from tests.requests.test_webhooks import receiver  # noqa: F401 (a fixture)
 
 
@@ -138,10 +138,11 @@ def test_each_checkpoint_goes_to_the_tenants_webhooks(world, write_record, recei
 
     assert services.outbox_deliver(message_id=message.pk)
     [(headers, raw)] = receiver["received"]
-    body = json.loads(raw)
-    assert headers["X-Lockbox-Event"] == "audit.checkpoint"
-    assert set(body) == {"id", "event", "occurred_at", "checkpoint"}
-    assert body["event"] == "audit.checkpoint"
-    assert body["id"] == str(message.pk)
+    event = receive(webhook.secret, headers, raw)
+    assert event.get_type() == "com.lockbox.audit.checkpoint"
+    assert event.get_id() == str(message.pk) == headers["webhook-id"]
+    assert event.get_subject() is None  # about the tenant, not one request
+    body = event.get_data()
+    assert set(body) == {"checkpoint"}
     assert body["checkpoint"] == checkpoint_as_json(checkpoint, world.contoso)
     assert signing.verify(body["checkpoint"]["jws"])["hash"] == checkpoint.hash

@@ -214,7 +214,7 @@ def test_a_bad_start_or_an_unknown_format_is_a_400(world, api, chain):
     for unknown in ("xml", "json", ""):
         response = client.get(URL, {"format": unknown})
         assert response.status_code == 400
-        assert response.json() == {"format": ["One of: csv, jsonl."]}
+        assert response.json() == {"format": ["One of: csv, jsonl, ocsf."]}
     # The CSV export still takes every filter, with or without format=csv.
     csv = client.get(URL, {"format": "csv", "operation": "RequestCreated"})
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")

@@ -1,7 +1,5 @@
 """Webhooks: registered by a Global Administrator, signed, delivered through the outbox, logged."""
 
-import hashlib
-import hmac
 import json
 import socket
 import threading
@@ -10,12 +8,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import time_machine
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from audit_app.models import AuditRecord
 from lockbox_site.errors import InvalidInput, NotAllowed, NotFound
 from requests_app import services
 from requests_app.models import OutboxMessage, Webhook
 from tests.requests.endpoints import Listener
+from tests.requests.receiving import receive
 
 
 @pytest.fixture
@@ -33,6 +33,8 @@ def receiver():
                 self.send_header("Location", "http://10.0.0.1/")
             else:
                 self.send_response(state["status"])
+            for name, value in state.get("headers", {}).items():
+                self.send_header(name, value)
             self.end_headers()
 
         def log_message(self, *args):
@@ -59,28 +61,27 @@ def _deliver_all():
     ]
 
 
-def test_events_are_signed_and_delivered(world, make_request, receiver):
+def test_events_are_signed_and_delivered(world, make_request, receiver, settings):
     webhook = services.webhook_create(actor=world.admin, url=receiver["url"], description="SIEM")
     access_request = make_request(stage="pending_customer")
     services.access_request_approve(actor=world.approver, access_request_id=access_request.pk)
     assert _deliver_all() == [True, True]
     events = []
     for headers, body in receiver["received"]:
-        expected = (
-            "sha256="
-            + hmac.new(
-                webhook.secret.encode(),
-                headers["X-Lockbox-Timestamp"].encode() + b"." + body,
-                hashlib.sha256,
-            ).hexdigest()
-        )
-        assert hmac.compare_digest(headers["X-Lockbox-Signature"], expected)
-        payload = json.loads(body)
-        assert payload["id"] == headers["X-Lockbox-Delivery"]
-        events.append((payload["event"], payload["request"]["id"], payload["request"]["tenant"]))
+        event = receive(webhook.secret, headers, body)  # Standard Webhooks, then CloudEvents
+        assert headers["Content-Type"].startswith("application/cloudevents+json")
+        assert event.get_id() == headers["webhook-id"]
+        assert event.get_source() == settings.LOCKBOX_BASE_URL
+        assert event.get_subject() == str(access_request.pk)
+        assert event.get_datacontenttype() == "application/json"
+        data = event.get_data()
+        events.append((event.get_type(), data["request"]["id"], data["request"]["tenant"]))
+        tampered = body.replace(b"contoso", b"fabrikm")
+        with pytest.raises(WebhookVerificationError):
+            receive(webhook.secret, headers, tampered)
     assert events == [
-        ("request.pending_customer", access_request.pk, "contoso"),
-        ("request.approved", access_request.pk, "contoso"),
+        ("com.lockbox.request.pending_customer", access_request.pk, "contoso"),
+        ("com.lockbox.request.approved", access_request.pk, "contoso"),
     ]
     assert list(webhook.deliveries.values_list("response_status", flat=True)) == [200, 200]
 
@@ -168,7 +169,7 @@ def test_the_webhook_api(world, api, receiver, make_request):
     created = admin.post(
         "/api/v1/webhooks/", {"url": receiver["url"], "description": "chat"}, format="json"
     )
-    assert created.status_code == 201 and len(created.json()["secret"]) == 64
+    assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
     pk = created.json()["id"]
     assert "secret" not in admin.get(f"/api/v1/webhooks/{pk}/").json()
     assert (
