@@ -135,8 +135,17 @@ def _minutes_left(seconds) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+def _granted(access_request, approvals) -> int | None:
+    """The shorter window the approvers chose, if they did (the smallest wins)."""
+    chosen = [a.duration_minutes for a in approvals if a.duration_minutes]
+    if chosen and min(chosen) < access_request.duration_minutes:
+        return min(chosen)
+    return None
+
+
 def _detail_context(request, access_request, decision_form=None, error=None):
     now = timezone.now()
+    approvals = customer_approvals(access_request)
     history = AuditRecord.objects.filter(
         tenant_id=access_request.tenant_id, request_id=access_request.pk
     ).order_by("seq")
@@ -144,7 +153,8 @@ def _detail_context(request, access_request, decision_form=None, error=None):
         "selected": access_request,
         # Every button on the page: offered exactly when pressing it would succeed.
         "allowed_actions": services.allowed_actions(request.user, access_request, now),
-        "approvals": customer_approvals(access_request),
+        "approvals": approvals,
+        "granted_minutes": _granted(access_request, approvals),
         "paused_left": _minutes_left(access_request.deadline_paused_seconds),
         "comment_required": tenant_policy(access_request.tenant).require_decision_comment,
         "min_minutes": settings.LOCKBOX_MIN_ACCESS_MINUTES,
@@ -206,7 +216,12 @@ def _act(request, pk, run, form_class=CommentForm):
             )
         messages.success(request, UPDATED)
         if isinstance(result, AccessRequest) and result.pk != access_request.pk:
-            # An extension is a new request: show it.
+            # An extension is a new request: say so, and show it.
+            messages.info(
+                request,
+                f"Extension request {result.pk} was sent for internal approval; if approved "
+                f"it starts when request {access_request.pk}'s access ends.",
+            )
             return redirect("requests:detail", result.pk)
         back = request.POST.get("back", "")
         # Browsers read "/\\evil.example" as "//evil.example": let Django's check decide.

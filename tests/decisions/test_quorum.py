@@ -113,3 +113,21 @@ def test_the_quorum_is_the_policy_when_the_request_was_made(world, create, act, 
     assert act(world.tailspin_admin, created["id"], "approve")["status"] == "approved"
     later = create("tailspin")
     assert later["approvals_required"] == 3
+
+
+def test_the_page_shows_the_quorum_only_where_it_applies_and_the_granted_time(
+    world, create, act, client
+):
+    created = create("tailspin", duration_minutes=120)
+    client.force_login(world.manager)
+    internal = client.get(f"/requests/{created['id']}/").content.decode()
+    assert "approvals</span>" not in internal  # the manager's approval is not one of them
+    act(world.manager, created["id"], "approve")
+    act(world.tailspin_approver, created["id"], "approve", duration_minutes=60)
+    client.force_login(world.tailspin_admin)
+    page = client.get(f"/requests/{created['id']}/").content.decode()
+    assert "0 of 2" not in page and "1 of 2 approvals" in page
+    assert "<strong>approval added</strong>" in page
+    act(world.tailspin_admin, created["id"], "approve")
+    page = client.get(f"/requests/{created['id']}/").content.decode()
+    assert "120 minutes asked; 60 granted by the approvers" in page

@@ -160,3 +160,18 @@ def test_a_second_extension_cannot_overlap_the_first(world, reaching_customer, a
     refused = act(world.engineer, parent["id"], "extend", expect=409, reason="Even more")
     assert f"request {first['id']}" in refused["detail"]
     assert AccessRequest.objects.filter(extends_id=parent["id"]).count() == 1
+
+
+def test_the_page_says_where_an_extension_went(world, reaching_customer, act, client):
+    parent = _approved(world, reaching_customer, act)
+    client.force_login(world.engineer)
+    response = client.post(
+        f"/requests/{parent['id']}/extend/",
+        {"reason": "Twenty more minutes", "duration_minutes": 20},
+        follow=True,
+    )
+    extension = AccessRequest.objects.get(extends_id=parent["id"])
+    assert response.redirect_chain[-1][0] == f"/requests/{extension.pk}/"
+    page = response.content.decode()
+    assert f"Extension request {extension.pk} was sent for internal approval" in page
+    assert f"Request {parent['id']}</a>" in page  # "Extends" links back
