@@ -68,11 +68,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After authentication and messages, so an error page shows the user's navigation.
+    "lockbox_site.error_middleware.ErrorPageMiddleware",
     # Last, as django-axes asks: it turns a lockout into its 429 response.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lockbox_site.urls"
+CSRF_FAILURE_VIEW = "lockbox_site.error_views.csrf_failure"
 WSGI_APPLICATION = "lockbox_site.wsgi.application"
 
 TEMPLATES = [
@@ -305,6 +308,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_TIMEZONE = "UTC"
+# Beat's shelve file lives with the rest of the local state, never in the working directory.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "lockbox-sweep": {
         "task": "requests_app.tasks.sweep",

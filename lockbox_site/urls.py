@@ -32,4 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "lockbox_site.error_views.bad_request"
+handler403 = "lockbox_site.error_views.permission_denied"
+handler404 = "lockbox_site.error_views.page_not_found"
 handler500 = "lockbox_site.error_views.server_error"

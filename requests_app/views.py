@@ -489,13 +489,10 @@ def cloud_pc_detail(request, pk):
             "requests_app/cloud_pc.html",
             {"nav": "home", "cloud_pc": cloud_pc, "grant": None, "show_diagnostics": True},
         )
-    try:
-        cloud_pc, grant = services.cloud_pc_operate(
-            actor=user, cloud_pc_id=pk, action=action, client_ip=client_ip(request)
-        )
-    except ApplicationError as exc:
-        raise_http(exc)
-        raise
+    # A refusal (no grant, revoked, ended) is the 403 page with its reason (ErrorPageMiddleware).
+    cloud_pc, grant = services.cloud_pc_operate(
+        actor=user, cloud_pc_id=pk, action=action, client_ip=client_ip(request)
+    )
     return render(
         request,
         "requests_app/cloud_pc.html",
@@ -511,12 +508,8 @@ def cloud_pc_detail(request, pk):
 @login_required
 @require_POST
 def cloud_pc_restart(request, pk):
-    try:
-        cloud_pc, grant = services.cloud_pc_operate(
-            actor=request.user, cloud_pc_id=pk, action="restart", client_ip=client_ip(request)
-        )
-    except ApplicationError as exc:
-        raise_http(exc)
-        raise
+    cloud_pc, grant = services.cloud_pc_operate(
+        actor=request.user, cloud_pc_id=pk, action="restart", client_ip=client_ip(request)
+    )
     messages.success(request, f"{cloud_pc.name} is restarting.")
     return redirect("requests:detail", grant.pk)
