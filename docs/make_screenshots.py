@@ -62,6 +62,7 @@ def main():
         sign_in(page, "engineer@provider.example")
         page.goto(request_url)
         page.click("button:has-text('Restart CPC-CON-001')")
+        page.click("dialog button:has-text('Yes, restart')")
         shot("engineer-grant")
         sign_in(page, "admin@contoso.example")
         page.goto(BASE + "/audit/")

@@ -9,3 +9,36 @@ document.querySelectorAll("[data-ends-at]").forEach(function (el) {
   }
   tick();
 });
+
+// Confirmation before a consequential action: a form with data-confirm opens the page's native
+// <dialog> (focus kept inside, Esc cancels) and submits, with the button pressed, only on "Yes".
+(function () {
+  var dialog = document.getElementById("confirm-dialog");
+  if (!dialog) return;
+  var pending = null;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-confirm") || form.dataset.confirmed === "yes") return;
+    var box = form.dataset.confirmUnchecking && document.getElementById(form.dataset.confirmUnchecking);
+    // Only turning a switch off needs asking: saving other settings does not.
+    if (form.dataset.confirmUnchecking && !(box && box.defaultChecked && !box.checked)) return;
+    event.preventDefault();
+    pending = { form: form, submitter: event.submitter };
+    document.getElementById("confirm-title").textContent = form.dataset.confirmTitle || "Are you sure?";
+    document.getElementById("confirm-text").textContent = form.dataset.confirm;
+    document.getElementById("confirm-yes").textContent = form.dataset.confirmButton || "Yes";
+    dialog.showModal();
+  });
+  document.getElementById("confirm-yes").addEventListener("click", function () {
+    var action = pending;
+    pending = null;
+    dialog.close();
+    if (!action) return;
+    action.form.dataset.confirmed = "yes";
+    action.form.requestSubmit(action.submitter || undefined);
+  });
+  document.getElementById("confirm-no").addEventListener("click", function () {
+    pending = null;
+    dialog.close();
+  });
+})();

@@ -55,6 +55,7 @@ def test_the_whole_story(world, page, live_server, sign_in):
     page.get_by_role("link", name=f"Request {access_request.pk}", exact=True).click()
     page.get_by_role("link", name="Open as a page").click()
     page.get_by_role("button", name="Restart CPC-CON-002").click()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, restart").click()
     expect(page.get_by_text("CPC-CON-002 is restarting.")).to_be_visible()
 
     # The admin finds every step in Audit and exports them.
@@ -96,6 +97,11 @@ def test_the_admin_turns_the_setting_off_and_on_by_keyboard(world, page, sign_in
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Save")).to_be_focused()
+    page.keyboard.press("Enter")
+    # Turning it off asks first; the dialog's own buttons work by keyboard too.
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Shift+Tab")  # from Cancel, where the focus starts
+    expect(page.get_by_role("button", name="Yes, turn it off")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_text("has been saved")).to_be_visible()
     expect(box).not_to_be_checked()
