@@ -35,6 +35,7 @@ from .forms import (
     TicketForm,
 )
 from .models import AccessRequest, Ticket
+from .outcomes import outcome_message
 from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
 from .services.common import customer_approvals
 
@@ -78,7 +79,11 @@ def _request_list(request, queryset, *, nav, title, crumbs="", filters=STATUS_FI
         "page": page,
         "status": status or "all",
         "filters": filters,
+        # A customer's queue holds only its own organisation: the column would say nothing.
+        "show_org": not can(request.user, Cap.VIEW_REQUESTS),
         **(_detail_context(request, selected) if selected else {}),
+        # A decision taken in the panel comes back to this queue, on the same filter.
+        "back": f"{request.path}?status={status or 'all'}",
     }
     return render(request, "requests_app/request_list.html", context)
 
@@ -112,7 +117,10 @@ def my_requests(request):
 def internal_queue(request):
     require_cap(request.user, Cap.DECIDE_INTERNALLY)
     queryset = access_requests_for_user(request.user).filter(status="pending_internal")
-    return _request_list(request, queryset, nav="internal", title="Pending internal approval")
+    # One stage only: a status filter would offer nothing here.
+    return _request_list(
+        request, queryset, nav="internal", title="Pending internal approval", filters=[("", "All")]
+    )
 
 
 @login_required
@@ -187,7 +195,7 @@ def _nav_for(user):
     return "mine"
 
 
-def _act(request, pk, run, form_class=CommentForm):
+def _act(request, pk, run, form_class=CommentForm, action=""):
     """Run one service for a POSTed action; show its refusal on the request's page."""
     access_request = _get_access_request_for_user(request, pk)
     form = form_class(request.POST)
@@ -204,7 +212,10 @@ def _act(request, pk, run, form_class=CommentForm):
                 {"nav": _nav_for(request.user), **context},
                 status=exc.status_code,
             )
-        messages.success(request, UPDATED)
+        if isinstance(result, AccessRequest):
+            messages.success(request, f"{outcome_message(result, action)} {UPDATED}.")
+        else:
+            messages.success(request, UPDATED)
         if isinstance(result, AccessRequest) and result.pk != access_request.pk:
             # An extension is a new request: show it.
             return redirect("requests:detail", result.pk)
@@ -232,7 +243,7 @@ def _act(request, pk, run, form_class=CommentForm):
 @require_POST
 def request_decide(request, pk):
     def run(data):
-        services.access_request_decide(
+        return services.access_request_decide(
             actor=request.user,
             access_request_id=pk,
             approve=data["decision"] == "approve",
@@ -241,7 +252,7 @@ def request_decide(request, pk):
             client_ip=client_ip(request),
         )
 
-    return _act(request, pk, run, DecisionForm)
+    return _act(request, pk, run, DecisionForm, action=request.POST.get("decision", ""))
 
 
 @login_required
@@ -257,6 +268,7 @@ def request_ask(request, pk):
             client_ip=client_ip(request),
         ),
         QuestionForm,
+        action="ask",
     )
 
 
@@ -273,6 +285,7 @@ def request_answer(request, pk):
             client_ip=client_ip(request),
         ),
         AnswerForm,
+        action="answer",
     )
 
 
@@ -290,6 +303,7 @@ def request_extend(request, pk):
             client_ip=client_ip(request),
         ),
         ExtendForm,
+        action="extend",
     )
 
 
@@ -306,6 +320,7 @@ def request_emergency(request, pk):
             client_ip=client_ip(request),
         ),
         EmergencyForm,
+        action="emergency",
     )
 
 
@@ -323,6 +338,7 @@ def request_review(request, pk):
             client_ip=client_ip(request),
         ),
         ReviewForm,
+        action="review",
     )
 
 
@@ -338,6 +354,7 @@ def request_cancel(request, pk):
             comment=data["comment"],
             client_ip=client_ip(request),
         ),
+        action="cancel",
     )
 
 
@@ -353,6 +370,7 @@ def request_revoke(request, pk):
             comment=data["comment"],
             client_ip=client_ip(request),
         ),
+        action="revoke",
     )
 
 

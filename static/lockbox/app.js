@@ -42,3 +42,30 @@ document.querySelectorAll("[data-ends-at]").forEach(function (el) {
     dialog.close();
   });
 })();
+
+// The browser's time zone, for the server to render dates in (UTC until it is known).
+(function () {
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // IANA names (Europe/Paris) are cookie-safe as they are; the server checks them anyway.
+  if (zone) document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+})();
+
+// A click anywhere on a queue row opens its request, as the row's own link does.
+document.querySelectorAll("table.queue tr.row").forEach(function (row) {
+  row.addEventListener("click", function (event) {
+    if (event.target.closest("a, button, input, label, select, textarea")) return;
+    var link = row.querySelector("a[href]");
+    if (link) window.location.href = link.href;
+  });
+});
+
+// On a phone the navigation folds behind a Menu button (without script it stays open).
+(function () {
+  document.documentElement.classList.add("js");
+  var button = document.querySelector(".menu-toggle"), nav = document.getElementById("side-nav");
+  if (!button || !nav) return;
+  button.addEventListener("click", function () {
+    var open = nav.classList.toggle("open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+})();

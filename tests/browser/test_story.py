@@ -46,7 +46,13 @@ def test_the_whole_story(world, page, live_server, sign_in):
     expect(panel.get_by_text("CPC-CON-002")).to_be_visible()
     panel.get_by_label("Comment (optional)").fill("Approved for the Teams case")
     panel.get_by_role("button", name="Approve").click()
-    expect(page.locator(".msg.success")).to_have_text("Your request has been updated")
+    # Back in the queue, told what happened; the request has left "Pending customer approval".
+    expect(page.locator(".msg.success")).to_contain_text(
+        f"Request {access_request.pk} approved; access until"
+    )
+    expect(page.locator(".msg.success")).to_contain_text("Your request has been updated")
+    expect(page.get_by_role("link", name="Pending customer approval (0)")).to_be_visible()
+    page.get_by_role("link", name="All (1)").click()
     expect(page.get_by_text("Approved", exact=True).first).to_be_visible()
 
     # The engineer restarts the Cloud PC under the grant.
@@ -138,5 +144,6 @@ def test_an_audit_reader_sees_no_approval_buttons(world, make_request, page, liv
 def test_it_works_on_a_narrow_screen(world, page, sign_in):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in("approver@contoso.example")
+    page.get_by_role("button", name="Menu").click()  # the navigation folds on a phone
     page.get_by_role("link", name="Customer Lockbox Requests").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
