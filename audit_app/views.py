@@ -12,6 +12,7 @@ from tenants_app.roles import Cap, can
 from .export import audit_csv_response
 from .filters import AuditRecordFilter
 from .forms import RetentionPolicyForm
+from .labels import OPERATION_LABELS, RECORD_TYPE_LABELS
 from .models import AuditRecord, RetentionPolicy
 from .policies import (
     retention_policy_create,
@@ -27,6 +28,7 @@ def _require(user, cap):
 
 
 PAGE_SIZE = 50
+COUNT_LIMIT = 1000
 
 
 @login_required
@@ -47,6 +49,8 @@ def search(request):
     records = filterset.qs.order_by("-seq") if valid else AuditRecord.objects.none()
     if before and valid:
         records = records.filter(seq__lt=int(before))
+    # A bounded count: COUNT over at most 1,001 rows says "more than 1,000" without scanning all.
+    total = filterset.qs[: COUNT_LIMIT + 1].count() if valid else None
     rows = list(records[: PAGE_SIZE + 1])
     older = rows[PAGE_SIZE - 1].seq if len(rows) > PAGE_SIZE else None
     query = request.GET.copy()
@@ -61,6 +65,12 @@ def search(request):
             "older": older,
             "paged": bool(before),
             "query": query.urlencode(),
+            "total": total,
+            "more_than": f"{COUNT_LIMIT:,}" if total and total > COUNT_LIMIT else "",
+            "record_type_choices": RECORD_TYPE_LABELS,
+            "operation_choices": OPERATION_LABELS,
+            "chosen_record_types": request.GET.getlist("record_type"),
+            "chosen_operations": request.GET.getlist("operation"),
         },
         status=200 if valid else 400,
     )

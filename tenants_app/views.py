@@ -72,6 +72,7 @@ def home(request):
         if can(user, Cap.SEARCH_AUDIT)
         else None,
         "has_role": bool(user.groups.exists()),
+        "refused_since": now - timedelta(days=1),  # the "refused attempts" link's start
         "failed_today": audit_records_for_user(user)
         .filter(Q(result="failure"), created_at__gte=now - timedelta(days=1))
         .count()

@@ -69,3 +69,20 @@ document.querySelectorAll("table.queue tr.row").forEach(function (row) {
     button.setAttribute("aria-expanded", open ? "true" : "false");
   });
 })();
+
+// Searchable multi-selects (audit search): typing narrows the list; the summary counts choices.
+document.querySelectorAll("details.multiselect").forEach(function (box) {
+  var search = box.querySelector(".ms-search"), count = box.querySelector(".ms-count");
+  search.addEventListener("input", function () {
+    var words = search.value.trim().toLowerCase();
+    box.querySelectorAll(".ms-opt").forEach(function (option) {
+      option.hidden = words !== "" && option.textContent.toLowerCase().indexOf(words) === -1;
+    });
+  });
+  // Enter in the search box narrows; it must not submit the whole search form.
+  search.addEventListener("keydown", function (event) { if (event.key === "Enter") event.preventDefault(); });
+  box.addEventListener("change", function () {
+    var n = box.querySelectorAll("input[type=checkbox]:checked").length;
+    count.textContent = n ? n + " selected" : count.dataset.all;
+  });
+});

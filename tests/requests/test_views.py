@@ -124,7 +124,8 @@ def test_cloud_pc_pages_under_a_grant(world, client, make_request):
     make_request(stage="approved")
     pc, other = world.contoso_pcs[0], world.contoso_pcs[1]
     client.force_login(world.engineer)
-    assert b"cpu_percent" in client.get(f"/provider/cloud-pcs/{pc.pk}/?show=diagnostics").content
+    diagnostics = client.get(f"/provider/cloud-pcs/{pc.pk}/?show=diagnostics").content.decode()
+    assert "<dt>CPU use</dt><dd>12 %</dd>" in diagnostics  # labelled, not cpu_percent
     assert client.get(f"/provider/cloud-pcs/{other.pk}/").status_code == 403
     assert client.post(f"/provider/cloud-pcs/{pc.pk}/restart/").status_code == 302
     assert client.get("/provider/cloud-pcs/999999/").status_code == 404
