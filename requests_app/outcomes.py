@@ -54,3 +54,17 @@ def outcome_message(access_request: AccessRequest, action: str) -> str:
         "review": f"Request {pk}: the emergency access is {access_request.review_status}.",
     }
     return sentences.get(action, f"Request {pk}: {access_request.get_status_display().lower()}.")
+
+
+def access_ended_message(access_request: AccessRequest) -> str:
+    """Why a grant's access is not open: revoked by whom, ended when, or not yet started."""
+    if access_request.status == S.REVOKED:
+        revocation = access_request.decisions.filter(outcome="revoked").last()
+        who = revocation.actor_name if revocation else "the customer"
+        when = access_request.closed_at or access_request.window_ends_at
+        return f"Access ended: revoked by {who} at {_time(when)}."
+    if access_request.window_ends_at and access_request.window_ends_at <= timezone.now():
+        return f"Access ended at {_time(access_request.window_ends_at)}."
+    if access_request.window_starts_at:
+        return f"Access opens at {_time(access_request.window_starts_at)}."
+    return f"No access: the request is {access_request.get_status_display().lower()}."

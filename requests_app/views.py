@@ -4,15 +4,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit_app.models import AuditRecord
 from lockbox_site.errors import ApplicationError
+from lockbox_site.sessions import kept_form, login_required_keeping_form
 from lockbox_site.web import client_ip, form_errors, raise_http
 from tenants_app.models import CloudPC
 from tenants_app.policy import tenant_policy
@@ -35,7 +37,7 @@ from .forms import (
     TicketForm,
 )
 from .models import AccessRequest, Ticket
-from .outcomes import outcome_message
+from .outcomes import access_ended_message, outcome_message
 from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
 from .services.common import customer_approvals
 
@@ -88,6 +90,7 @@ def _request_list(request, queryset, *, nav, title, crumbs="", filters=STATUS_FI
     return render(request, "requests_app/request_list.html", context)
 
 
+@never_cache  # decision pages: never served from a cache or the back button's copy
 @login_required
 def customer_requests(request):
     if not can(request.user, Cap.VIEW_REQUESTS):
@@ -105,6 +108,7 @@ def customer_requests(request):
     )
 
 
+@never_cache  # decision pages: never served from a cache or the back button's copy
 @login_required
 def my_requests(request):
     require_cap(request.user, Cap.REQUEST_ACCESS)
@@ -113,6 +117,7 @@ def my_requests(request):
     )
 
 
+@never_cache  # decision pages: never served from a cache or the back button's copy
 @login_required
 def internal_queue(request):
     require_cap(request.user, Cap.DECIDE_INTERNALLY)
@@ -123,6 +128,7 @@ def internal_queue(request):
     )
 
 
+@never_cache  # decision pages: never served from a cache or the back button's copy
 @login_required
 def all_requests(request):
     require_cap(request.user, Cap.DECIDE_INTERNALLY)
@@ -163,9 +169,11 @@ def _detail_context(request, access_request, decision_form=None, error=None):
         "decision_form": decision_form or DecisionForm(),
         "comment_form": CommentForm(),
         "error": error,
+        "kept": kept_form(request, access_request.pk),
     }
 
 
+@never_cache  # decision pages: never served from a cache or the back button's copy
 @login_required
 def request_detail(request, pk):
     access_request = _get_access_request_for_user(request, pk)
@@ -173,6 +181,22 @@ def request_detail(request, pk):
         request,
         "requests_app/request_detail.html",
         {"nav": _nav_for(request.user), **_detail_context(request, access_request)},
+    )
+
+
+@never_cache
+@login_required
+def request_state(request, pk):
+    """Whether the request's access is open now: a page left open polls it, so its countdown
+    stops, and says why, when a revoke (or anything else) ends the access early."""
+    access_request = _get_access_request_for_user(request, pk)
+    open_now = access_request.window_open_at(timezone.now())
+    return JsonResponse(
+        {
+            "status": access_request.status,
+            "open": open_now,
+            "message": "" if open_now else access_ended_message(access_request),
+        }
     )
 
 
@@ -239,7 +263,8 @@ def _act(request, pk, run, form_class=CommentForm, action=""):
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("decide")
 @require_POST
 def request_decide(request, pk):
     def run(data):
@@ -255,7 +280,8 @@ def request_decide(request, pk):
     return _act(request, pk, run, DecisionForm, action=request.POST.get("decision", ""))
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("ask")
 @require_POST
 def request_ask(request, pk):
     return _act(
@@ -272,7 +298,8 @@ def request_ask(request, pk):
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("answer")
 @require_POST
 def request_answer(request, pk):
     return _act(
@@ -289,7 +316,8 @@ def request_answer(request, pk):
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("extend")
 @require_POST
 def request_extend(request, pk):
     return _act(
@@ -307,7 +335,8 @@ def request_extend(request, pk):
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("emergency")
 @require_POST
 def request_emergency(request, pk):
     return _act(
@@ -324,7 +353,8 @@ def request_emergency(request, pk):
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("review")
 @require_POST
 def request_review(request, pk):
     return _act(
@@ -342,7 +372,8 @@ def request_review(request, pk):
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("cancel")
 @require_POST
 def request_cancel(request, pk):
     return _act(
@@ -358,7 +389,8 @@ def request_cancel(request, pk):
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("revoke")
 @require_POST
 def request_revoke(request, pk):
     return _act(

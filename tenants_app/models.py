@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -49,6 +50,13 @@ class Tenant(models.Model):
     )
     notification_emails = models.JSONField(
         policy.LABELS["notification_emails"], default=list, blank=True
+    )
+    # Signed-in users of this tenant are signed out after this long without a request
+    # (lockbox_site.sessions.IdleTimeoutMiddleware); 60 minutes unless the tenant says otherwise.
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        "Sign out after inactivity (minutes)",
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
     )
 
     class Meta:

@@ -1,13 +1,34 @@
 // Countdown of the time left in an access window; the server enforces the end regardless.
+// A page left open asks the server every 15 s whether the access is still open, so a revoke
+// (or any early end) stops the countdown and says why.
+var STATE_POLL_MS = 15000;
 document.querySelectorAll("[data-ends-at]").forEach(function (el) {
-  var end = Date.parse(el.dataset.endsAt);
+  var end = Date.parse(el.dataset.endsAt), ended = false;
   function tick() {
+    if (ended) return;
     var left = Math.max(0, Math.floor((end - Date.now()) / 1000));
     var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
     el.textContent = left ? h + "h " + String(m).padStart(2, "0") + "m " + String(s).padStart(2, "0") + "s left" : "Ended";
     if (left) setTimeout(tick, 1000);
   }
+  function poll() {
+    if (ended || !el.dataset.stateUrl) return;
+    fetch(el.dataset.stateUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (state) {
+        if (state && !state.open) {
+          ended = true;
+          el.setAttribute("role", "status");
+          el.classList.add("ended");
+          el.textContent = state.message;
+        } else {
+          setTimeout(poll, STATE_POLL_MS);
+        }
+      })
+      .catch(function () { setTimeout(poll, STATE_POLL_MS); });
+  }
   tick();
+  setTimeout(poll, STATE_POLL_MS);
 });
 
 // Confirmation before a consequential action: a form with data-confirm opens the page's native
