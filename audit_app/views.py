@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -105,13 +106,16 @@ def policies(request):
         {
             "nav": "retention",
             "policies": retention_policies_for_user(request.user),
+            "default_days": settings.AUDIT_DEFAULT_RETENTION_DAYS,
         },
     )
 
 
 def _policy_form_view(request, policy=None):
     _require(request.user, Cap.MANAGE_RETENTION)
-    initial = None
+    # A new policy comes after the tenant's others (lowest precedence) unless told otherwise.
+    last = retention_policies_for_user(request.user).order_by("-priority").first()
+    initial = {"priority": min(10000, last.priority + 1) if last else 1}
     if policy is not None:
         initial = {
             f: getattr(policy, f)

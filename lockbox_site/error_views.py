@@ -126,3 +126,23 @@ def _plain(request, template, status):
     from django.http import HttpResponse
 
     return HttpResponse(render_to_string(template), status=status)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' lockout: for how long, in words, and the way back to the sign-in page."""
+    from axes.conf import settings as axes_settings
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    minutes = round(cool_off.total_seconds() / 60) if cool_off else None
+    if is_api(request):
+        return JsonResponse(
+            {"detail": f"Too many failed sign-ins; try again in {minutes} minutes."},
+            status=axes_settings.AXES_HTTP_RESPONSE_CODE,
+        )
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"minutes": minutes},
+        status=axes_settings.AXES_HTTP_RESPONSE_CODE,
+    )

@@ -174,6 +174,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # The client is REMOTE_ADDR, which TrustedProxyMiddleware alone derives from X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "lockbox_site.web.client_ip"
+AXES_USERNAME_CALLABLE = "lockbox_site.web.axes_username"
+AXES_LOCKOUT_CALLABLE = "lockbox_site.error_views.locked_out"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: nobody's.

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from audit_app.key_views import lockbox_keys
+from lockbox_site.web import favicon
 from requests_app import webhook_views
 from requests_app.urls import cloud_pc_patterns, ticket_patterns
 from tenants_app import role_views
@@ -11,6 +12,8 @@ from tenants_app import views as tenant_views
 urlpatterns = [
     path("", tenant_views.home, name="home"),
     path(".well-known/lockbox-keys.json", lockbox_keys, name="lockbox_keys"),
+    # Browsers ask for /favicon.ico whatever the page says; send them to the real one.
+    path("favicon.ico", favicon),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/org/", tenant_views.org_settings, name="org_settings"),

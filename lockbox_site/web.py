@@ -1,7 +1,8 @@
 """Small helpers the template views share."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 
 from .errors import NotAllowed, NotFound
 
@@ -10,6 +11,12 @@ def client_ip(request) -> str | None:
     # REMOTE_ADDR only: behind a proxy listed in LOCKBOX_TRUSTED_PROXIES, TrustedProxyMiddleware
     # has already set it to the real client; a client's own X-Forwarded-For is never read.
     return request.META.get("REMOTE_ADDR") or None
+
+
+def axes_username(request, credentials) -> str:
+    """The user name lockouts count under: any case of a name is the same name."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    return (source.get("username") or "").strip().lower()
 
 
 def raise_http(exc) -> None:
@@ -30,3 +37,9 @@ def form_errors(form, exc) -> None:
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; send them to the real one (looked
+    up per request: the static manifest may not exist when the URLs are imported)."""
+    return HttpResponsePermanentRedirect(static("lockbox/favicon.svg"))

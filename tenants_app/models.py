@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -92,8 +92,20 @@ class Tenant(models.Model):
         return self.is_customer and (self.plan in LOCKBOX_PLANS or self.compliance_addon)
 
 
+class CaseInsensitiveUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        """Sign-in (web and API) finds "Admin@Contoso.example" as admin@contoso.example; an
+        exact match wins should two names ever differ only in case."""
+        try:
+            return self.get(**{self.model.USERNAME_FIELD: username})
+        except self.model.DoesNotExist:
+            return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
 class User(AbstractUser):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="users")
+
+    objects = CaseInsensitiveUserManager()
 
     REQUIRED_FIELDS = ["email", "tenant"]
 

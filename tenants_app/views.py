@@ -30,9 +30,12 @@ def _outcomes_last_30_days(requests, statuses):
     top = max(counts.values(), default=0) or 1
     return [
         {
+            "status": s,
             "label": labels[s],
             "count": counts.get(s, 0),
             "width": round(100 * counts.get(s, 0) / top),
+            # The bar's width as a class (CSP allows no inline style), in steps of 5 %.
+            "step": 5 * round(20 * counts.get(s, 0) / top),
         }
         for s in statuses
     ]

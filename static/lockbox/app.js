@@ -107,3 +107,15 @@ document.querySelectorAll("details.multiselect").forEach(function (box) {
     count.textContent = n ? n + " selected" : count.dataset.all;
   });
 });
+
+// "Copy secret": the webhook's signing secret, shown once, onto the clipboard.
+document.querySelectorAll("[data-copy]").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var source = document.getElementById(button.dataset.copy);
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+    }, function () {
+      button.textContent = "Select and copy the secret by hand";
+    });
+  });
+});

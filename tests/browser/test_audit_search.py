@@ -51,7 +51,7 @@ def test_operations_are_a_searchable_multi_select_with_friendly_names(
     expect(page).to_have_url(f"{live_server.url}/requests/{access_request.pk}/")
 
     # The request's history says the same words.
-    history = page.locator("h3:has-text('History') + ul")
+    history = page.locator("h2:has-text('History') + ul")  # on its own page: h2 under the h1
     expect(history).to_contain_text("Request created RequestCreated")
     expect(history).to_contain_text("Request approved RequestApproved")
 
