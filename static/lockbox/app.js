@@ -119,3 +119,13 @@ document.querySelectorAll("[data-copy]").forEach(function (button) {
     });
   });
 });
+
+// A table wider than a phone scrolls sideways; keyboard users reach that scroll by focusing it.
+function focusableWhenScrolling() {
+  document.querySelectorAll("main table").forEach(function (table) {
+    if (table.scrollWidth > table.clientWidth + 1) table.setAttribute("tabindex", "0");
+    else table.removeAttribute("tabindex");
+  });
+}
+focusableWhenScrolling();
+window.addEventListener("resize", focusableWhenScrolling);
