@@ -18,7 +18,7 @@ PAGES = {
     400: ("Something in the request was not right", "Check what you entered and try again."),
     403: (
         "You don't have access to this",
-        "Your role does not allow it. Ask a Global Administrator if you need it.",
+        "If you need it, ask your Global Administrator, or whoever approves access requests.",
     ),
     404: (
         "We couldn't find that page",
