@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from audit_app.key_views import lockbox_keys
+from lockbox_site import dashboard
 from lockbox_site.web import favicon
 from requests_app import webhook_views
 from requests_app.urls import cloud_pc_patterns, ticket_patterns
@@ -10,7 +11,7 @@ from tenants_app import role_views
 from tenants_app import views as tenant_views
 
 urlpatterns = [
-    path("", tenant_views.home, name="home"),
+    path("", dashboard.home, name="home"),
     path(".well-known/lockbox-keys.json", lockbox_keys, name="lockbox_keys"),
     # Browsers ask for /favicon.ico whatever the page says; send them to the real one.
     path("favicon.ico", favicon),

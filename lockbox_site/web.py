@@ -1,8 +1,13 @@
 """Small helpers the template views share."""
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.templatetags.static import static
+
+from tenants_app.roles import can
 
 from .errors import NotAllowed, NotFound
 
@@ -43,3 +48,20 @@ def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says; send them to the real one (looked
     up per request: the static manifest may not exist when the URLs are imported)."""
     return HttpResponsePermanentRedirect(static("lockbox/favicon.svg"))
+
+
+def requires(*caps, any_of: bool = False):
+    """The one capability check of the web layer: signed in (else the sign-in page), then
+    holding every capability given (or one of them with any_of=True), else the 403 page."""
+
+    def decorator(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            held = [can(request.user, cap) for cap in caps]
+            if not (any(held) if any_of else all(held)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(checked)
+
+    return decorator

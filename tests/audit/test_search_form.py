@@ -3,7 +3,7 @@ refused on the form (and the API), a bounded count, friendly names with the exac
 
 import pytest
 
-from audit_app import views
+from audit_app.views import records as views
 
 
 @pytest.fixture

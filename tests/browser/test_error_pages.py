@@ -80,7 +80,7 @@ def test_a_get_to_a_button_address_is_the_405_page(world, page, live_server, sig
 
 
 def test_an_unexpected_failure_is_the_500_page(world, page, live_server, sign_in, monkeypatch):
-    from tenants_app import views
+    from lockbox_site import dashboard as views
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -1,10 +1,11 @@
+"""The request pages: the queues, a request, its decisions and Request access."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,15 +16,13 @@ from django.views.decorators.http import require_POST
 from audit_app.models import AuditRecord
 from lockbox_site.errors import ApplicationError
 from lockbox_site.sessions import kept_form, login_required_keeping_form
-from lockbox_site.web import client_ip, form_errors, raise_http
-from tenants_app.models import CloudPC
+from lockbox_site.web import client_ip, form_errors, raise_http, requires
 from tenants_app.policy import tenant_policy
 from tenants_app.roles import Cap, can
-from tenants_app.selectors import customer_tenants
 
-from . import services
-from .evidence import evidence_allowed, evidence_response
-from .forms import (
+from .. import services
+from ..evidence import evidence_allowed, evidence_response
+from ..forms import (
     CUSTOMER_STATUS_FILTERS,
     STATUS_FILTERS,
     AccessRequestForm,
@@ -34,28 +33,12 @@ from .forms import (
     ExtendForm,
     QuestionForm,
     ReviewForm,
-    TicketForm,
 )
-from .models import AccessRequest, Ticket
-from .outcomes import access_ended_message, outcome_message
-from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
-from .services.common import customer_approvals
-
-UPDATED = "Your request has been updated"
-
-
-def _get_access_request_for_user(request, pk) -> AccessRequest:
-    try:
-        return access_requests_for_user(request.user).get(pk=pk)
-    except (AccessRequest.DoesNotExist, ValueError):
-        raise Http404("No such access request.") from None
-
-
-def _get_ticket_for_user(request, pk) -> Ticket:
-    try:
-        return tickets_for_user(request.user).get(pk=pk)
-    except (Ticket.DoesNotExist, ValueError):
-        raise Http404("No such ticket.") from None
+from ..models import AccessRequest
+from ..outcomes import access_ended_message, outcome_message
+from ..selectors import access_requests_for_user, tickets_for_user
+from ..services.common import customer_approvals
+from .common import UPDATED, _get_access_request_for_user, _get_ticket_for_user, _nav_for
 
 
 def _request_list(request, queryset, *, nav, title, crumbs="", filters=STATUS_FILTERS, default=""):
@@ -91,10 +74,8 @@ def _request_list(request, queryset, *, nav, title, crumbs="", filters=STATUS_FI
 
 
 @never_cache  # decision pages: never served from a cache or the back button's copy
-@login_required
+@requires(Cap.VIEW_REQUESTS)
 def customer_requests(request):
-    if not can(request.user, Cap.VIEW_REQUESTS):
-        raise PermissionDenied
     return _request_list(
         request,
         access_requests_for_user(request.user),
@@ -109,18 +90,16 @@ def customer_requests(request):
 
 
 @never_cache  # decision pages: never served from a cache or the back button's copy
-@login_required
+@requires(Cap.REQUEST_ACCESS)
 def my_requests(request):
-    require_cap(request.user, Cap.REQUEST_ACCESS)
     return _request_list(
         request, access_requests_for_user(request.user), nav="mine", title="My requests"
     )
 
 
 @never_cache  # decision pages: never served from a cache or the back button's copy
-@login_required
+@requires(Cap.DECIDE_INTERNALLY)
 def internal_queue(request):
-    require_cap(request.user, Cap.DECIDE_INTERNALLY)
     queryset = access_requests_for_user(request.user).filter(status="pending_internal")
     # One stage only: a status filter would offer nothing here.
     return _request_list(
@@ -129,17 +108,11 @@ def internal_queue(request):
 
 
 @never_cache  # decision pages: never served from a cache or the back button's copy
-@login_required
+@requires(Cap.DECIDE_INTERNALLY)
 def all_requests(request):
-    require_cap(request.user, Cap.DECIDE_INTERNALLY)
     return _request_list(
         request, access_requests_for_user(request.user), nav="all", title="All requests"
     )
-
-
-def require_cap(user, cap):
-    if not can(user, cap):
-        raise PermissionDenied
 
 
 def _minutes_left(seconds) -> str:
@@ -209,14 +182,6 @@ def request_evidence(request, pk):
     except ApplicationError as exc:
         raise_http(exc)
         raise
-
-
-def _nav_for(user):
-    if can(user, Cap.VIEW_REQUESTS):
-        return "requests"
-    if can(user, Cap.DECIDE_INTERNALLY):
-        return "internal"
-    return "mine"
 
 
 def _act(request, pk, run, form_class=CommentForm, action=""):
@@ -406,9 +371,8 @@ def request_revoke(request, pk):
     )
 
 
-@login_required
+@requires(Cap.REQUEST_ACCESS)
 def request_create(request):
-    require_cap(request.user, Cap.REQUEST_ACCESS)
     tickets = tickets_for_user(request.user).filter(status="open")
     ticket = None
     if request.GET.get("ticket") or request.POST.get("ticket"):
@@ -452,114 +416,3 @@ def request_create(request):
         {"nav": "request_access", "tickets": tickets, "ticket": ticket, "form": form},
         status=status,
     )
-
-
-@login_required
-def ticket_list(request):
-    user = request.user
-    if not (can(user, Cap.OPEN_TICKETS) or can(user, Cap.CLOSE_ANY_TICKET)):
-        raise PermissionDenied
-    form = TicketForm(
-        request.POST if request.method == "POST" else None, tenants=customer_tenants()
-    )
-    status = 200
-    if request.method == "POST":
-        require_cap(user, Cap.OPEN_TICKETS)
-        if form.is_valid():
-            try:
-                ticket = services.ticket_open(
-                    actor=user,
-                    tenant_slug=form.cleaned_data["tenant"],
-                    title=form.cleaned_data["title"],
-                    description=form.cleaned_data["description"],
-                )
-            except ApplicationError as exc:
-                raise_http(exc)
-                form_errors(form, exc)
-                status = exc.status_code
-            else:
-                messages.success(request, f"Ticket {ticket.number} is open.")
-                return redirect("tickets:detail", ticket.pk)
-        else:
-            status = 400
-    page = Paginator(tickets_for_user(user), 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "requests_app/ticket_list.html",
-        {"nav": "tickets", "page": page, "form": form},
-        status=status,
-    )
-
-
-@login_required
-def ticket_detail(request, pk):
-    ticket = _get_ticket_for_user(request, pk)
-    access_requests = ticket.access_requests.select_related("requester").order_by("-created_at")
-    can_close = ticket.status == "open" and (
-        ticket.created_by_id == request.user.pk or can(request.user, Cap.CLOSE_ANY_TICKET)
-    )
-    return render(
-        request,
-        "requests_app/ticket_detail.html",
-        {
-            "nav": "tickets",
-            "ticket": ticket,
-            "access_requests": access_requests,
-            "can_close": can_close,
-        },
-    )
-
-
-@login_required
-@require_POST
-def ticket_close(request, pk):
-    _get_ticket_for_user(request, pk)
-    try:
-        services.ticket_close(actor=request.user, ticket_id=pk, client_ip=client_ip(request))
-    except ApplicationError as exc:
-        raise_http(exc)
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "The ticket is closed; its access has ended.")
-    return redirect("tickets:detail", pk)
-
-
-@login_required
-def cloud_pc_detail(request, pk):
-    """An engineer's view of a Cloud PC under a grant; each view is an audited action."""
-    action = "diagnostics" if request.GET.get("show") == "diagnostics" else "view"
-    user = request.user
-    if can(user, Cap.VIEW_CLOUD_PCS):
-        try:
-            cloud_pc = cloud_pcs_for_user(user).get(pk=pk)
-        except (CloudPC.DoesNotExist, ValueError):
-            raise Http404("No such Cloud PC.") from None
-        return render(
-            request,
-            "requests_app/cloud_pc.html",
-            {"nav": "home", "cloud_pc": cloud_pc, "grant": None, "show_diagnostics": True},
-        )
-    # A refusal (no grant, revoked, ended) is the 403 page with its reason (ErrorPageMiddleware).
-    cloud_pc, grant = services.cloud_pc_operate(
-        actor=user, cloud_pc_id=pk, action=action, client_ip=client_ip(request)
-    )
-    return render(
-        request,
-        "requests_app/cloud_pc.html",
-        {
-            "nav": "mine",
-            "cloud_pc": cloud_pc,
-            "grant": grant,
-            "show_diagnostics": action == "diagnostics",
-        },
-    )
-
-
-@login_required
-@require_POST
-def cloud_pc_restart(request, pk):
-    cloud_pc, grant = services.cloud_pc_operate(
-        actor=request.user, cloud_pc_id=pk, action="restart", client_ip=client_ip(request)
-    )
-    messages.success(request, f"{cloud_pc.name} is restarting.")
-    return redirect("requests:detail", grant.pk)
