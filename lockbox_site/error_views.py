@@ -8,6 +8,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 
 RETRY_AFTER_SECONDS = "5"
 UNAVAILABLE = (OperationalError, InterfaceError)
@@ -56,7 +57,11 @@ def _reason(exception, status: int) -> str:
 
 def error_page(request, status: int, reason: str = "", **extra):
     title, hint = PAGES[status]
+    referer = request.META.get("HTTP_REFERER", "")
+    # "Back" only to a page of this site: a link elsewhere would be the referrer's to choose.
+    back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else ""
     context = {
+        "back": back,
         "status": status,
         "title": title,
         "reason": reason or DEFAULT_REASONS[status],

@@ -91,3 +91,10 @@ def test_an_unexpected_failure_is_the_500_page(world, page, live_server, sign_in
     assert response.status == 500
     _is_product_page(page, "Something went wrong")
     assert "boom" not in page.content()
+
+
+def test_back_leads_only_to_a_page_of_this_site(world, client):
+    ours = client.get("/no/such/page/", HTTP_REFERER="http://testserver/audit/")
+    assert b'href="http://testserver/audit/">Back to the previous page' in ours.content
+    theirs = client.get("/no/such/page/", HTTP_REFERER="https://evil.example/phish")
+    assert b"evil.example" not in theirs.content
