@@ -41,12 +41,18 @@ def home(request):
     now = timezone.now()
     requests = access_requests_for_user(user).prefetch_related(None)
     active = requests.open_at(now)
+    # A question stops the deadline (SPEC 10): such a request waits whatever its expires_at.
+    undecided = Q(expires_at__gt=now) | Q(status=AccessRequest.Status.INFO_REQUESTED)
     if can(user, Cap.DECIDE_REQUESTS):
-        waiting = requests.filter(status="pending_customer", expires_at__gt=now)
+        # An emergency access waits for the customer's review as a request waits for approval.
+        review_due = Q(emergency=True, review_status__in=["pending", "overdue"])
+        waiting = requests.filter(
+            Q(status="pending_customer", expires_at__gt=now) | review_due
+        ).order_by("-created_at")
     elif can(user, Cap.DECIDE_INTERNALLY):
         waiting = requests.filter(status="pending_internal", expires_at__gt=now)
     elif can(user, Cap.REQUEST_ACCESS):
-        waiting = requests.filter(status__in=AccessRequest.PENDING, expires_at__gt=now)
+        waiting = requests.filter(undecided, status__in=AccessRequest.PENDING)
     else:
         waiting = requests.none()
     sees_requests = requests.query.is_empty() is False
