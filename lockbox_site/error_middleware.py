@@ -1,7 +1,7 @@
 """One place that turns the services' errors into the product's error pages."""
 
 from .error_views import error_page, is_api
-from .errors import ApplicationError
+from .errors import ApplicationError, StepUpRequired
 
 
 class ErrorPageMiddleware:
@@ -23,6 +23,8 @@ class ErrorPageMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        if isinstance(exception, StepUpRequired):
+            return None  # not a dead end: tenants_app.mfa_middleware asks for the code
         if isinstance(exception, ApplicationError) and not is_api(request):
             return error_page(request, exception.status_code, exception.message)
         return None

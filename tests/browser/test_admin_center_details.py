@@ -84,7 +84,7 @@ def test_sign_in_names_in_any_case(world, page, live_server):
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("User name").fill("Approver@Contoso.EXAMPLE")
     page.get_by_label("Password").fill("lockbox-demo")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_text("approver@contoso.example · Contoso")).to_be_visible()
 
 
@@ -94,12 +94,12 @@ def test_the_lockout_page_says_for_how_long_and_links_back(world, page, live_ser
         page.goto(f"{live_server.url}/login/")
         page.get_by_label("User name").fill("ADMIN@contoso.example")  # any case counts as one
         page.get_by_label("Password").fill("wrong")
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("User name").fill("admin@contoso.example")
     page.get_by_label("Password").fill("lockbox-demo")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Too many failed sign-ins")
     expect(page.get_by_role("alert")).to_contain_text("locked for 15 minutes")
     page.get_by_role("link", name="Back to sign-in").click()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()

@@ -20,7 +20,7 @@ def test_an_expired_session_returns_to_the_request_with_the_comment_kept(
     expect(page.get_by_role("status")).to_contain_text("Your session had expired")
     page.get_by_label("User name").fill("approver@contoso.example")
     page.get_by_label("Password").fill("lockbox-demo")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/requests/{access_request.pk}/")
     expect(page.get_by_label("Comment (optional)")).to_have_value("Only the finance mailbox")
     access_request.refresh_from_db()
