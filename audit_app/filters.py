@@ -11,8 +11,10 @@ class AuditRecordFilter(django_filters.FilterSet):
 
     start = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     end = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
-    record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_CHOICES)
-    operation = django_filters.MultipleChoiceFilter(choices=OPERATION_CHOICES)
+    # distinct=False: django-filter's default (for filters across to-many joins) made every
+    # search a SELECT DISTINCT over the page; these are columns of the record itself.
+    record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_CHOICES, distinct=False)
+    operation = django_filters.MultipleChoiceFilter(choices=OPERATION_CHOICES, distinct=False)
     actor = django_filters.CharFilter(field_name="actor", lookup_expr="iexact", max_length=200)
     object_id = django_filters.CharFilter(field_name="object_id", max_length=64)
     request = IdFilter(method="filter_request")
