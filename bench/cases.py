@@ -319,7 +319,7 @@ def decisions_under_load(world, base, server_pid, pool, seconds, rounds=3):
 
     # Warm-up: every worker's first Celery publish and connection, before anything counts.
     _wrk(base, "GET", "/api/v1/me/", token, 0, 2)
-    _wrk(base, "POST", approve, token, pool[0], 2)
+    _wrk(base, "POST", approve, token, next_first(), 2)
     pids = [*children(server_pid), *pg_backends()]
     rows = {"me": [], "approve": []}
     for r in range(rounds):
