@@ -130,7 +130,7 @@ def main():
 
 # The fastest approvals a worker could do here; the pending pool covers every round at this rate.
 MAX_RATE = int(os.environ.get("BENCH_MAX_RATE", "800"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))  # bench.workers: bench/workers.json
 # BENCH_CASES=2,3 runs only those cases (the audit data is seeded only for the ones needing it).
 CASES = set(os.environ.get("BENCH_CASES", "1,2,3,4,5,6,7,8,9").split(","))
 

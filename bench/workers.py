@@ -8,10 +8,12 @@ configurations themselves interleaved over two passes so that the machine's nois
 
 import json
 import os
+from pathlib import Path
 
 from bench.__main__ import _world, gunicorn
 from bench.setup import configure, free_port, spread
 
+OUT = Path(__file__).resolve().parent / "workers.json"
 CONFIGS = [(2, "sync", 1), (3, "sync", 1), (4, "sync", 1), (2, "gthread", 4)]
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 MAX_RATE = int(os.environ.get("BENCH_MAX_RATE", "500"))
@@ -49,6 +51,7 @@ def main():
             for name, runs in found.items()
         }
         print(json.dumps(summary, indent=1))
+        OUT.write_text(json.dumps(summary, indent=1) + "\n")
     finally:
         resources.release()
 
