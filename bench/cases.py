@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bench import data
-from bench.setup import cpu_ms, pg_backends, scaled, spread, summary, timed
+from bench.setup import cpu_delta, cpu_ms, cpu_snapshot, pg_backends, scaled, spread, summary, timed
 from lockbox_site.querycount import count_queries
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,10 +293,17 @@ def _pending_ids_from(first):
     return AccessRequest.objects.filter(pk__gte=first, status="pending_customer")
 
 
-def _wrk_round(base, method, path, token, first, seconds, pids):
-    cpu = cpu_ms(pids)
+def _wrk_round(base, method, path, token, first, seconds, server_pid):
+    """One wrk run; CPU-ms per request of the gunicorn workers and the database's backends,
+    enumerated before and after (a worker's connection may be replaced mid-round)."""
+
+    def pids():
+        return [*children(server_pid), *pg_backends()]
+
+    before = cpu_snapshot(pids())
     result = _wrk(base, method, path, token, first, seconds)
-    result["cpu_ms_per_request"] = (cpu_ms(pids) - cpu) / max(result["requests"], 1)
+    cpu = cpu_delta(before, cpu_snapshot(pids()))
+    result["cpu_ms_per_request"] = cpu / max(result["requests"], 1)
     return result
 
 
@@ -320,16 +327,17 @@ def decisions_under_load(world, base, server_pid, pool, seconds, rounds=3):
     # Warm-up: every worker's first Celery publish and connection, before anything counts.
     _wrk(base, "GET", "/api/v1/me/", token, 0, 2)
     _wrk(base, "POST", approve, token, next_first(), 2)
-    pids = [*children(server_pid), *pg_backends()]
     rows = {"me": [], "approve": []}
     for r in range(rounds):
         order = ("me", "approve") if r % 2 == 0 else ("approve", "me")
         for name in order:
             if name == "me":
-                rows["me"].append(_wrk_round(base, "GET", "/api/v1/me/", token, 0, seconds, pids))
+                rows["me"].append(
+                    _wrk_round(base, "GET", "/api/v1/me/", token, 0, seconds, server_pid)
+                )
                 continue
             first = next_first()
-            result = _wrk_round(base, "POST", approve, token, first, seconds, pids)
+            result = _wrk_round(base, "POST", approve, token, first, seconds, server_pid)
             end = next_first()
             approved = AccessRequest.objects.filter(
                 pk__gte=first, pk__lt=end, status="approved"

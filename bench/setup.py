@@ -167,6 +167,16 @@ def cpu_ms(pids) -> float:
     return total * 1000 / TICKS
 
 
+def cpu_snapshot(pids) -> dict[int, float]:
+    return {pid: cpu_ms([pid]) for pid in pids}
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU-ms spent between two snapshots: a process only in `after` started in between (all
+    its CPU counts); one only in `before` exited (its last share is lost, a small undercount)."""
+    return sum(ms - before.get(pid, 0.0) for pid, ms in after.items())
+
+
 def pg_backends() -> list[int]:
     """The PostgreSQL backends connected to this run's database (the server side's CPU)."""
     from django.db import connection
