@@ -80,6 +80,9 @@ def _cloud_pc(cloud_pc_id) -> CloudPC:
         pk = CloudPC._meta.pk.get_prep_value(cloud_pc_id)
     except (ValueError, TypeError):
         raise NotFound("No such Cloud PC.") from None
+    low, high = connection.ops.integer_field_range(CloudPC._meta.pk.get_internal_type())
+    if not low <= pk <= high:  # as the ORM: an id no column can hold matches nothing
+        raise NotFound("No such Cloud PC.")
     with connection.cursor() as cursor:
         cursor.execute(_PC_SQL, [pk])
         row = cursor.fetchone()
