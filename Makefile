@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test test-reliability fuzz-api bench lint format install install-dev migrate clean
+.PHONY: run dev test test-reliability fuzz-api bench lint format install install-dev migrate clean
 
 # Runtime only (what production installs): requirements.txt.
 $(STAMP): requirements.txt
@@ -33,10 +33,32 @@ install-dev: $(DEV_STAMP)
 migrate: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 
-run: install $(DEMO_STAMP)
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo_if_empty
-	DEBUG=$${DEBUG:-true} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+# `make run PORT=8001` serves on another port; e-mail links (LOCKBOX_BASE_URL) follow it.
+PORT ?= 8000
+VAR_DIR := $(or $(LOCKBOX_VAR_DIR),var)
+BASE_URL := $(or $(LOCKBOX_BASE_URL),http://127.0.0.1:$(PORT))
+# `make run` is the product as it is served (DEBUG off: its own error pages, gunicorn), on
+# plain http at 127.0.0.1 with a key generated once under var/.
+RUN_ENV := DEBUG=false SECRET_KEY_FILE=$(VAR_DIR)/dev-secret-key ALLOWED_HOSTS=127.0.0.1,localhost \
+	SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
+	SECURE_HSTS_SECONDS=0 LOCKBOX_PORT=$(PORT) LOCKBOX_BASE_URL=$(BASE_URL)
+# `make dev`: Django's debug pages and runserver, a developer's opt-in.
+DEV_ENV := DEBUG=true LOCKBOX_PORT=$(PORT) LOCKBOX_BASE_URL=$(BASE_URL)
+
+$(VAR_DIR)/dev-secret-key:
+	mkdir -p $(VAR_DIR)
+	$(BIN)/python -c "import secrets, sys; open(sys.argv[1], 'w').write(secrets.token_urlsafe(50))" $@
+
+run: install $(DEMO_STAMP) $(VAR_DIR)/dev-secret-key
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo_if_empty
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(RUN_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f Procfile.dev start
+
+dev: install $(DEMO_STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo_if_empty
+	$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f Procfile.debug start
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,9 +1,20 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from lockbox_site.filters import IdFilter, UTCIsoDateTimeFilter
 
-from .models import OPERATION_CHOICES, RECORD_TYPE_CHOICES, AuditRecord
+from .labels import OPERATION_LABELS, RECORD_TYPE_LABELS
+from .models import AuditRecord, Result
+
+
+class AuditSearchForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            raise forms.ValidationError("The start is after the end: swap them or change one.")
+        return cleaned
 
 
 class AuditRecordFilter(django_filters.FilterSet):
@@ -13,16 +24,29 @@ class AuditRecordFilter(django_filters.FilterSet):
     end = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
     # distinct=False: django-filter's default (for filters across to-many joins) made every
     # search a SELECT DISTINCT over the page; these are columns of the record itself.
-    record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_CHOICES, distinct=False)
-    operation = django_filters.MultipleChoiceFilter(choices=OPERATION_CHOICES, distinct=False)
-    actor = django_filters.CharFilter(field_name="actor", lookup_expr="iexact", max_length=200)
+    record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_LABELS, distinct=False)
+    operation = django_filters.MultipleChoiceFilter(choices=OPERATION_LABELS, distinct=False)
+    result = django_filters.ChoiceFilter(choices=Result.choices)
+    # A prefix, any case: "APPROVER@" finds approver@contoso.example and approver2@...
+    actor = django_filters.CharFilter(field_name="actor", lookup_expr="istartswith", max_length=200)
     object_id = django_filters.CharFilter(field_name="object_id", max_length=64)
     request = IdFilter(method="filter_request")
     q = django_filters.CharFilter(method="filter_text", max_length=200, label="Free text")
 
     class Meta:
         model = AuditRecord
-        fields = ["start", "end", "record_type", "operation", "actor", "object_id", "request", "q"]
+        form = AuditSearchForm
+        fields = [
+            "start",
+            "end",
+            "record_type",
+            "operation",
+            "result",
+            "actor",
+            "object_id",
+            "request",
+            "q",
+        ]
 
     def filter_request(self, queryset, name, value):
         # The request's own lifecycle records and everything done under it carry request_id.

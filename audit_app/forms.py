@@ -1,6 +1,7 @@
 from django import forms
 
-from .models import OPERATION_CHOICES, RECORD_TYPE_CHOICES, RetentionPolicy
+from .labels import OPERATION_LABELS, RECORD_TYPE_LABELS
+from .models import RetentionPolicy
 
 
 class RetentionPolicyForm(forms.Form):
@@ -9,13 +10,13 @@ class RetentionPolicyForm(forms.Form):
         max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     record_types = forms.MultipleChoiceField(
-        choices=RECORD_TYPE_CHOICES,
+        choices=RECORD_TYPE_LABELS,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None selected means all record types.",
     )
     operations = forms.MultipleChoiceField(
-        choices=OPERATION_CHOICES,
+        choices=OPERATION_LABELS,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None selected means all operations.",

@@ -1,4 +1,4 @@
-"""`python -m demo_idp [--port 8001] [--directory FILE] [--data-dir DIR]`: prepare the
+"""`python -m demo_idp [--port 8100] [--directory FILE] [--data-dir DIR]`: prepare the
 provider's database, key and directory, then serve it on 127.0.0.1.
 
 The issuer is http://127.0.0.1:PORT/o, its discovery document under
@@ -35,7 +35,7 @@ def _prepare(data_dir: Path) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m demo_idp")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_IDP_PORT", 8001)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_IDP_PORT", 8100)))
     parser.add_argument("--directory", default=str(HERE / "directory.json"))
     parser.add_argument("--data-dir", default=str(HERE.parent / "var" / "demo-idp"))
     args = parser.parse_args(argv)

@@ -7,6 +7,7 @@ published key's id).
 """
 
 import json
+from urllib.parse import urlsplit
 
 from jwcrypto import jwk, jwt
 from oauth2_provider.oauth2_validators import OAuth2Validator
@@ -16,15 +17,29 @@ from . import directory
 _FOREIGN_KEY = jwk.JWK.generate(kty="RSA", size=2048)
 
 
+def _same(given: str, known: str) -> bool:
+    if given == known:
+        return True
+    a, b = urlsplit(given), urlsplit(known)
+    loopback = ("127.0.0.1", "localhost", "::1")
+    return (
+        a.scheme == b.scheme == "http"
+        and a.hostname == b.hostname
+        and a.hostname in loopback
+        and (a.path, a.query) == (b.path, b.query)
+    )
+
+
 class DirectoryValidator(OAuth2Validator):
     oidc_claim_scope = None  # every claim below goes into the ID token
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         """Read from the directory at each sign-in, like the groups: a test serving Lockbox on
-        a port it learns late can add its callback without restarting the provider."""
+        a port it learns late can add its callback without restarting the provider. A loopback
+        callback matches on any port (RFC 8252, 7.3), so `make run PORT=…` signs in too."""
         for client in directory.read()["clients"]:
             if client["client_id"] == client_id:
-                return redirect_uri in client["redirect_uris"]
+                return any(_same(redirect_uri, known) for known in client["redirect_uris"])
         return False
 
     def get_additional_claims(self, request):

@@ -66,19 +66,24 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "lockbox_site.timezones.UserTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lockbox_site.sessions.IdleTimeoutMiddleware",
     # Marks the signed-in user with when its second factor was last verified (step-up, SPEC 14).
     "tenants_app.mfa_middleware.StepUpMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After authentication and messages, so an error page shows the user's navigation.
+    "lockbox_site.error_middleware.ErrorPageMiddleware",
     # Last, as django-axes asks: it turns a lockout into its 429 response.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lockbox_site.urls"
+CSRF_FAILURE_VIEW = "lockbox_site.error_views.csrf_failure"
 WSGI_APPLICATION = "lockbox_site.wsgi.application"
 
 TEMPLATES = [
@@ -93,6 +98,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants_app.context_processors.navigation",
             ],
+            # `|when`: a date in the user's time zone with its UTC value on hover.
+            "builtins": ["lockbox_site.timezones"],
         },
     },
 ]
@@ -173,6 +180,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # The client is REMOTE_ADDR, which TrustedProxyMiddleware alone derives from X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "lockbox_site.web.client_ip"
+AXES_USERNAME_CALLABLE = "lockbox_site.web.axes_username"
+AXES_LOCKOUT_CALLABLE = "lockbox_site.error_views.locked_out"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; empty: nobody's.
@@ -322,6 +331,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_TIMEZONE = "UTC"
+# Beat's shelve file lives with the rest of the local state, never in the working directory.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "lockbox-sweep": {
         "task": "requests_app.tasks.sweep",

@@ -3,14 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from audit_app.key_views import lockbox_keys
+from lockbox_site import dashboard
+from lockbox_site.web import favicon
 from requests_app import webhook_views
 from requests_app.urls import cloud_pc_patterns, ticket_patterns
 from tenants_app import mfa_views, role_views, sso_views
 from tenants_app import views as tenant_views
 
 urlpatterns = [
-    path("", tenant_views.home, name="home"),
+    path("", dashboard.home, name="home"),
     path(".well-known/lockbox-keys.json", lockbox_keys, name="lockbox_keys"),
+    # Browsers ask for /favicon.ico whatever the page says; send them to the real one.
+    path("favicon.ico", favicon),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("login/sso/", sso_views.sso_start, name="sso_start"),
     path("login/sso/callback/", sso_views.sso_callback, name="sso_callback"),
@@ -43,4 +47,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "lockbox_site.error_views.bad_request"
+handler403 = "lockbox_site.error_views.permission_denied"
+handler404 = "lockbox_site.error_views.page_not_found"
 handler500 = "lockbox_site.error_views.server_error"

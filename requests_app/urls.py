@@ -11,6 +11,7 @@ urlpatterns = [
     path("provider/request-access/", views.request_create, name="create"),
     path("requests/<int:pk>/", views.request_detail, name="detail"),
     path("requests/<int:pk>/evidence/", views.request_evidence, name="evidence"),
+    path("requests/<int:pk>/state/", views.request_state, name="state"),
     path("requests/<int:pk>/decide/", views.request_decide, name="decide"),
     path("requests/<int:pk>/cancel/", views.request_cancel, name="cancel"),
     path("requests/<int:pk>/revoke/", views.request_revoke, name="revoke"),

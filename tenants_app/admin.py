@@ -36,6 +36,8 @@ class TenantAdmin(admin.ModelAdmin):
         *POLICY_FIELDS,
         "lockbox_updated_at",
         "lockbox_updated_by",
+        # A security setting: it gets an audited service before anyone may change it here.
+        "idle_timeout_minutes",
     ]
 
     def get_readonly_fields(self, request, obj=None):

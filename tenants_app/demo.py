@@ -47,7 +47,7 @@ CUSTOMERS = [
 # password here: alex@woodgrove.example is made at its first sign-in, Global Administrator by
 # its `lockbox-admins` group.
 WOODGROVE_SSO = {
-    "issuer": "http://127.0.0.1:8001/o",
+    "issuer": "http://127.0.0.1:8100/o",
     "client_id": "lockbox-woodgrove",
     "client_secret": "woodgrove-demo-secret",
     "groups_claim": "groups",

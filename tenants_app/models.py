@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -54,6 +55,13 @@ class Tenant(models.Model):
     require_mfa_for_decisions = models.BooleanField(
         policy.LABELS["require_mfa_for_decisions"], default=False
     )
+    # Signed-in users of this tenant are signed out after this long without a request
+    # (lockbox_site.sessions.IdleTimeoutMiddleware); 60 minutes unless the tenant says otherwise.
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        "Sign out after inactivity (minutes)",
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+    )
 
     class Meta:
         ordering = ["name"]
@@ -88,8 +96,20 @@ class Tenant(models.Model):
         return self.is_customer and (self.plan in LOCKBOX_PLANS or self.compliance_addon)
 
 
+class CaseInsensitiveUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        """Sign-in (web and API) finds "Admin@Contoso.example" as admin@contoso.example; an
+        exact match wins should two names ever differ only in case."""
+        try:
+            return self.get(**{self.model.USERNAME_FIELD: username})
+        except self.model.DoesNotExist:
+            return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
 class User(AbstractUser):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="users")
+
+    objects = CaseInsensitiveUserManager()
 
     REQUIRED_FIELDS = ["email", "tenant"]
 

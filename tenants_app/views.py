@@ -1,84 +1,17 @@
 import re
-from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
-from audit_app.selectors import audit_records_for_user
 from lockbox_site.errors import InvalidInput
 from lockbox_site.web import client_ip, form_errors
-from requests_app.models import AccessRequest
-from requests_app.selectors import access_requests_for_user
 
 from . import policy
 from .roles import Cap, can
 from .services import lockbox_setting_change
-
-
-def _outcomes_last_30_days(requests, statuses):
-    since = timezone.now() - timedelta(days=30)
-    rows = (
-        requests.filter(created_at__gte=since).order_by().values("status").annotate(n=Count("id"))
-    )
-    labels = dict(AccessRequest.Status.choices)
-    counts = {row["status"]: row["n"] for row in rows}
-    top = max(counts.values(), default=0) or 1
-    return [
-        {
-            "label": labels[s],
-            "count": counts.get(s, 0),
-            "width": round(100 * counts.get(s, 0) / top),
-        }
-        for s in statuses
-    ]
-
-
-@login_required
-def home(request):
-    user = request.user
-    now = timezone.now()
-    requests = access_requests_for_user(user).prefetch_related(None)
-    active = requests.open_at(now)
-    if can(user, Cap.DECIDE_REQUESTS):
-        waiting = requests.filter(status="pending_customer", expires_at__gt=now)
-    elif can(user, Cap.DECIDE_INTERNALLY):
-        waiting = requests.filter(status="pending_internal", expires_at__gt=now)
-    elif can(user, Cap.REQUEST_ACCESS):
-        waiting = requests.filter(status__in=AccessRequest.PENDING, expires_at__gt=now)
-    else:
-        waiting = requests.none()
-    sees_requests = requests.query.is_empty() is False
-    statuses = AccessRequest.Status.values
-    if can(user, Cap.VIEW_REQUESTS):  # the provider's internal stage is not the customer's
-        statuses = [s for s in statuses if s != AccessRequest.Status.PENDING_INTERNAL]
-    outcomes = _outcomes_last_30_days(requests, statuses) if sees_requests else []
-    context = {
-        "nav": "home",
-        "sees_requests": sees_requests,
-        "waiting": waiting.select_related("ticket", "requester")[:10],
-        "waiting_count": waiting.count(),
-        "active": active.select_related("ticket", "requester", "tenant")[:10],
-        "active_count": active.count(),
-        "outcomes": outcomes,
-        "outcomes_max": max([o["count"] for o in outcomes], default=0) or 1,
-        "audit_week": audit_records_for_user(user)
-        .filter(created_at__gte=now - timedelta(days=7))
-        .count()
-        if can(user, Cap.SEARCH_AUDIT)
-        else None,
-        "has_role": bool(user.groups.exists()),
-        "failed_today": audit_records_for_user(user)
-        .filter(Q(result="failure"), created_at__gte=now - timedelta(days=1))
-        .count()
-        if can(user, Cap.SEARCH_AUDIT)
-        else None,
-    }
-    return render(request, "tenants_app/home.html", context)
 
 
 @login_required

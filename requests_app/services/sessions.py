@@ -52,7 +52,33 @@ def _refuse(*, actor, cloud_pc: CloudPC, action: str, client_ip) -> None:
         raise NotAllowed(
             f"Your approved access to this Cloud PC opens at {opens_at:%Y-%m-%d %H:%M} UTC."
         )
-    raise NotAllowed("You have no approved access to this Cloud PC right now.")
+    raise NotAllowed(_why_no_access(actor, cloud_pc))
+
+
+def _why_no_access(actor, cloud_pc: CloudPC) -> str:
+    """The refusal a person can act on: who revoked the last grant, or when it ended (called
+    only when no grant is open, so the latest window is a closed one)."""
+    last = (
+        AccessRequest.objects.filter(
+            requester=actor, cloud_pcs=cloud_pc, window_starts_at__isnull=False
+        )
+        .order_by("-window_ends_at")
+        .first()
+    )
+    if last is None:
+        return f"You have no approved access to {cloud_pc.name} right now."
+    ended = last.closed_at or last.window_ends_at
+    if last.status == AccessRequest.Status.REVOKED:
+        revocation = last.decisions.filter(outcome="revoked").select_related("actor").last()
+        who = revocation.actor_name if revocation else "the customer"
+        return (
+            f"Your access to {cloud_pc.name} (request {last.pk}) was revoked by {who} "
+            f"at {ended:%Y-%m-%d %H:%M} UTC."
+        )
+    return (
+        f"Your access to {cloud_pc.name} (request {last.pk}) ended at "
+        f"{ended:%Y-%m-%d %H:%M} UTC ({last.get_status_display().lower()})."
+    )
 
 
 def _columns(model) -> list[str]:

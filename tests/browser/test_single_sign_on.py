@@ -26,7 +26,7 @@ def test_alex_signs_in_with_the_organization(world, page, live_server, idp):  # 
     page.wait_for_url(f"{idp.issuer.removesuffix('/o')}/accounts/login/**")
     page.get_by_label("E-mail").fill("alex@woodgrove.example")
     page.get_by_label("Password").fill("lockbox-demo")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{lockbox}/")
     expect(page.get_by_text("alex@woodgrove.example").first).to_be_visible()
     assert blocked == []

@@ -46,7 +46,13 @@ def test_the_whole_story(world, page, live_server, sign_in):
     expect(panel.get_by_text("CPC-CON-002")).to_be_visible()
     panel.get_by_label("Comment (optional)").fill("Approved for the Teams case")
     panel.get_by_role("button", name="Approve").click()
-    expect(page.locator(".msg.success")).to_have_text("Your request has been updated")
+    # Back in the queue, told what happened; the request has left "Pending customer approval".
+    expect(page.locator(".msg.success")).to_contain_text(
+        f"Request {access_request.pk} approved; access until"
+    )
+    expect(page.locator(".msg.success")).to_contain_text("Your request has been updated")
+    expect(page.get_by_role("link", name="Pending customer approval (0)")).to_be_visible()
+    page.get_by_role("link", name="All (1)").click()
     expect(page.get_by_text("Approved", exact=True).first).to_be_visible()
 
     # The engineer restarts the Cloud PC under the grant.
@@ -55,12 +61,13 @@ def test_the_whole_story(world, page, live_server, sign_in):
     page.get_by_role("link", name=f"Request {access_request.pk}", exact=True).click()
     page.get_by_role("link", name="Open as a page").click()
     page.get_by_role("button", name="Restart CPC-CON-002").click()
+    page.get_by_role("dialog").get_by_role("button", name="Yes, restart").click()
     expect(page.get_by_text("CPC-CON-002 is restarting.")).to_be_visible()
 
     # The admin finds every step in Audit and exports them.
     sign_in("admin@contoso.example")
     page.get_by_role("link", name="Audit", exact=True).click()
-    page.get_by_label("Request").fill(str(access_request.pk))
+    page.get_by_label("Request", exact=True).fill(str(access_request.pk))
     page.get_by_role("button", name="Search").click()
     rows = page.locator("main table tbody tr")
     expect(rows).to_have_count(4)
@@ -97,6 +104,11 @@ def test_the_admin_turns_the_setting_off_and_on_by_keyboard(world, page, sign_in
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Save")).to_be_focused()
     page.keyboard.press("Enter")
+    # Turning it off asks first; the dialog's own buttons work by keyboard too.
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Shift+Tab")  # from Cancel, where the focus starts
+    expect(page.get_by_role("button", name="Yes, turn it off")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_text("has been saved")).to_be_visible()
     expect(box).not_to_be_checked()
     world.contoso.refresh_from_db()
@@ -126,11 +138,12 @@ def test_an_audit_reader_sees_no_approval_buttons(world, make_request, page, liv
     page.goto(f"{live_server.url}/requests/{access_request.pk}/")
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     page.goto(f"{live_server.url}/audit/")
-    expect(page.get_by_text("RequestCreated").first).to_be_visible()
+    expect(page.locator("main table").get_by_text("RequestCreated").first).to_be_visible()
 
 
 def test_it_works_on_a_narrow_screen(world, page, sign_in):
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in("approver@contoso.example")
+    page.get_by_role("button", name="Menu").click()  # the navigation folds on a phone
     page.get_by_role("link", name="Customer Lockbox Requests").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1

@@ -164,3 +164,14 @@ def test_a_scheduled_request_is_never_emergency_access(world, create, act):
     created = create("tailspin", starts_at=later, **ALERT)
     refused = act(world.manager, created["id"], "emergency-approve", expect=409, comment="P1")
     assert "scheduled" in refused["detail"]
+
+
+def test_the_approvers_home_lists_an_emergency_access_awaiting_review(world, create, act, client):
+    created = create("tailspin", **ALERT)
+    act(world.manager, created["id"], "emergency-approve", comment="P1")
+    client.force_login(world.tailspin_approver)
+    home = client.get("/").content.decode()
+    assert f"Request {created['id']}</a>" in home
+    assert "emergency access: review pending" in home
+    act(world.tailspin_approver, created["id"], "review", outcome="accepted")
+    assert "emergency access: review" not in client.get("/").content.decode()

@@ -102,3 +102,17 @@ def test_the_request_page_shows_the_thread_and_the_forms(world, reaching_custome
     response = client.post(f"/requests/{pending['id']}/answer/", {"answer": "Alex"})
     assert response.status_code == 302
     assert AccessRequest.objects.get(pk=pending["id"]).status == "pending_customer"
+
+
+def test_the_engineers_home_keeps_a_question_past_the_old_deadline(
+    world, reaching_customer, act, client
+):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        pending = reaching_customer()
+        act(world.approver, pending["id"], "request-info", question="Which user?")
+    client.force_login(world.engineer)
+    with time_machine.travel(start + timedelta(hours=30), tick=False):
+        home = client.get("/").content.decode()
+    assert f"Request {pending['id']}</a>" in home
+    assert "a question waits for your answer" in home

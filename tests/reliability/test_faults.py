@@ -156,7 +156,9 @@ def test_a_database_that_is_down_answers_503_with_retry_after(world):
     client = Client(raise_request_exception=False)
     client.force_login(world.admin)
     down = OperationalError("connection refused")
-    with mock.patch("requests_app.views.access_requests_for_user", side_effect=down):
+    with mock.patch(
+        "requests_app.views.access_requests.access_requests_for_user", side_effect=down
+    ):
         page = client.get("/support/lockbox-requests/")
     assert page.status_code == 503 and page["Retry-After"] == "5"
     with mock.patch("requests_app.apis.access_requests_for_user", side_effect=down):

@@ -1,27 +1,28 @@
+"""The request pages: the queues, a request, its decisions and Request access."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit_app.models import AuditRecord
 from lockbox_site.errors import ApplicationError
-from lockbox_site.web import client_ip, form_errors, raise_http
-from tenants_app.models import CloudPC
+from lockbox_site.sessions import kept_form, login_required_keeping_form
+from lockbox_site.web import client_ip, form_errors, raise_http, requires
 from tenants_app.policy import tenant_policy
 from tenants_app.roles import Cap, can
-from tenants_app.selectors import customer_tenants
 
-from . import services
-from .evidence import evidence_allowed, evidence_response
-from .forms import (
+from .. import services
+from ..evidence import evidence_allowed, evidence_response
+from ..forms import (
     CUSTOMER_STATUS_FILTERS,
     STATUS_FILTERS,
     AccessRequestForm,
@@ -32,27 +33,12 @@ from .forms import (
     ExtendForm,
     QuestionForm,
     ReviewForm,
-    TicketForm,
 )
-from .models import AccessRequest, Ticket
-from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
-from .services.common import customer_approvals
-
-UPDATED = "Your request has been updated"
-
-
-def _get_access_request_for_user(request, pk) -> AccessRequest:
-    try:
-        return access_requests_for_user(request.user).get(pk=pk)
-    except (AccessRequest.DoesNotExist, ValueError):
-        raise Http404("No such access request.") from None
-
-
-def _get_ticket_for_user(request, pk) -> Ticket:
-    try:
-        return tickets_for_user(request.user).get(pk=pk)
-    except (Ticket.DoesNotExist, ValueError):
-        raise Http404("No such ticket.") from None
+from ..models import AccessRequest
+from ..outcomes import access_ended_message, outcome_message
+from ..selectors import access_requests_for_user, tickets_for_user
+from ..services.common import customer_approvals
+from .common import UPDATED, _get_access_request_for_user, _get_ticket_for_user, _nav_for
 
 
 def _request_list(request, queryset, *, nav, title, crumbs="", filters=STATUS_FILTERS, default=""):
@@ -78,15 +64,18 @@ def _request_list(request, queryset, *, nav, title, crumbs="", filters=STATUS_FI
         "page": page,
         "status": status or "all",
         "filters": filters,
+        # A customer's queue holds only its own organisation: the column would say nothing.
+        "show_org": not can(request.user, Cap.VIEW_REQUESTS),
         **(_detail_context(request, selected) if selected else {}),
+        # A decision taken in the panel comes back to this queue, on the same filter.
+        "back": f"{request.path}?status={status or 'all'}",
     }
     return render(request, "requests_app/request_list.html", context)
 
 
-@login_required
+@never_cache  # decision pages: never served from a cache or the back button's copy
+@requires(Cap.VIEW_REQUESTS)
 def customer_requests(request):
-    if not can(request.user, Cap.VIEW_REQUESTS):
-        raise PermissionDenied
     return _request_list(
         request,
         access_requests_for_user(request.user),
@@ -100,32 +89,30 @@ def customer_requests(request):
     )
 
 
-@login_required
+@never_cache  # decision pages: never served from a cache or the back button's copy
+@requires(Cap.REQUEST_ACCESS)
 def my_requests(request):
-    require_cap(request.user, Cap.REQUEST_ACCESS)
     return _request_list(
         request, access_requests_for_user(request.user), nav="mine", title="My requests"
     )
 
 
-@login_required
+@never_cache  # decision pages: never served from a cache or the back button's copy
+@requires(Cap.DECIDE_INTERNALLY)
 def internal_queue(request):
-    require_cap(request.user, Cap.DECIDE_INTERNALLY)
     queryset = access_requests_for_user(request.user).filter(status="pending_internal")
-    return _request_list(request, queryset, nav="internal", title="Pending internal approval")
-
-
-@login_required
-def all_requests(request):
-    require_cap(request.user, Cap.DECIDE_INTERNALLY)
+    # One stage only: a status filter would offer nothing here.
     return _request_list(
-        request, access_requests_for_user(request.user), nav="all", title="All requests"
+        request, queryset, nav="internal", title="Pending internal approval", filters=[("", "All")]
     )
 
 
-def require_cap(user, cap):
-    if not can(user, cap):
-        raise PermissionDenied
+@never_cache  # decision pages: never served from a cache or the back button's copy
+@requires(Cap.DECIDE_INTERNALLY)
+def all_requests(request):
+    return _request_list(
+        request, access_requests_for_user(request.user), nav="all", title="All requests"
+    )
 
 
 def _minutes_left(seconds) -> str:
@@ -165,9 +152,11 @@ def _detail_context(request, access_request, decision_form=None, error=None):
         "decision_form": decision_form or DecisionForm(),
         "comment_form": CommentForm(),
         "error": error,
+        "kept": kept_form(request, access_request.pk),
     }
 
 
+@never_cache  # decision pages: never served from a cache or the back button's copy
 @login_required
 def request_detail(request, pk):
     access_request = _get_access_request_for_user(request, pk)
@@ -175,6 +164,22 @@ def request_detail(request, pk):
         request,
         "requests_app/request_detail.html",
         {"nav": _nav_for(request.user), **_detail_context(request, access_request)},
+    )
+
+
+@never_cache
+@login_required
+def request_state(request, pk):
+    """Whether the request's access is open now: a page left open polls it, so its countdown
+    stops, and says why, when a revoke (or anything else) ends the access early."""
+    access_request = _get_access_request_for_user(request, pk)
+    open_now = access_request.window_open_at(timezone.now())
+    return JsonResponse(
+        {
+            "status": access_request.status,
+            "open": open_now,
+            "message": "" if open_now else access_ended_message(access_request),
+        }
     )
 
 
@@ -189,15 +194,7 @@ def request_evidence(request, pk):
         raise
 
 
-def _nav_for(user):
-    if can(user, Cap.VIEW_REQUESTS):
-        return "requests"
-    if can(user, Cap.DECIDE_INTERNALLY):
-        return "internal"
-    return "mine"
-
-
-def _act(request, pk, run, form_class=CommentForm):
+def _act(request, pk, run, form_class=CommentForm, action=""):
     """Run one service for a POSTed action; show its refusal on the request's page."""
     access_request = _get_access_request_for_user(request, pk)
     form = form_class(request.POST)
@@ -214,7 +211,10 @@ def _act(request, pk, run, form_class=CommentForm):
                 {"nav": _nav_for(request.user), **context},
                 status=exc.status_code,
             )
-        messages.success(request, UPDATED)
+        if isinstance(result, AccessRequest):
+            messages.success(request, f"{outcome_message(result, action)} {UPDATED}.")
+        else:
+            messages.success(request, UPDATED)
         if isinstance(result, AccessRequest) and result.pk != access_request.pk:
             # An extension is a new request: say so, and show it.
             messages.info(
@@ -243,11 +243,12 @@ def _act(request, pk, run, form_class=CommentForm):
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("decide")
 @require_POST
 def request_decide(request, pk):
     def run(data):
-        services.access_request_decide(
+        return services.access_request_decide(
             actor=request.user,
             access_request_id=pk,
             approve=data["decision"] == "approve",
@@ -256,10 +257,11 @@ def request_decide(request, pk):
             client_ip=client_ip(request),
         )
 
-    return _act(request, pk, run, DecisionForm)
+    return _act(request, pk, run, DecisionForm, action=request.POST.get("decision", ""))
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("ask")
 @require_POST
 def request_ask(request, pk):
     return _act(
@@ -272,10 +274,12 @@ def request_ask(request, pk):
             client_ip=client_ip(request),
         ),
         QuestionForm,
+        action="ask",
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("answer")
 @require_POST
 def request_answer(request, pk):
     return _act(
@@ -288,10 +292,12 @@ def request_answer(request, pk):
             client_ip=client_ip(request),
         ),
         AnswerForm,
+        action="answer",
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("extend")
 @require_POST
 def request_extend(request, pk):
     return _act(
@@ -305,10 +311,12 @@ def request_extend(request, pk):
             client_ip=client_ip(request),
         ),
         ExtendForm,
+        action="extend",
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("emergency")
 @require_POST
 def request_emergency(request, pk):
     return _act(
@@ -321,10 +329,12 @@ def request_emergency(request, pk):
             client_ip=client_ip(request),
         ),
         EmergencyForm,
+        action="emergency",
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("review")
 @require_POST
 def request_review(request, pk):
     return _act(
@@ -338,10 +348,12 @@ def request_review(request, pk):
             client_ip=client_ip(request),
         ),
         ReviewForm,
+        action="review",
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("cancel")
 @require_POST
 def request_cancel(request, pk):
     return _act(
@@ -353,10 +365,12 @@ def request_cancel(request, pk):
             comment=data["comment"],
             client_ip=client_ip(request),
         ),
+        action="cancel",
     )
 
 
-@login_required
+@never_cache
+@login_required_keeping_form("revoke")
 @require_POST
 def request_revoke(request, pk):
     return _act(
@@ -368,12 +382,12 @@ def request_revoke(request, pk):
             comment=data["comment"],
             client_ip=client_ip(request),
         ),
+        action="revoke",
     )
 
 
-@login_required
+@requires(Cap.REQUEST_ACCESS)
 def request_create(request):
-    require_cap(request.user, Cap.REQUEST_ACCESS)
     tickets = tickets_for_user(request.user).filter(status="open")
     ticket = None
     if request.GET.get("ticket") or request.POST.get("ticket"):
@@ -417,121 +431,3 @@ def request_create(request):
         {"nav": "request_access", "tickets": tickets, "ticket": ticket, "form": form},
         status=status,
     )
-
-
-@login_required
-def ticket_list(request):
-    user = request.user
-    if not (can(user, Cap.OPEN_TICKETS) or can(user, Cap.CLOSE_ANY_TICKET)):
-        raise PermissionDenied
-    form = TicketForm(
-        request.POST if request.method == "POST" else None, tenants=customer_tenants()
-    )
-    status = 200
-    if request.method == "POST":
-        require_cap(user, Cap.OPEN_TICKETS)
-        if form.is_valid():
-            try:
-                ticket = services.ticket_open(
-                    actor=user,
-                    tenant_slug=form.cleaned_data["tenant"],
-                    title=form.cleaned_data["title"],
-                    description=form.cleaned_data["description"],
-                )
-            except ApplicationError as exc:
-                raise_http(exc)
-                form_errors(form, exc)
-                status = exc.status_code
-            else:
-                messages.success(request, f"Ticket {ticket.number} is open.")
-                return redirect("tickets:detail", ticket.pk)
-        else:
-            status = 400
-    page = Paginator(tickets_for_user(user), 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "requests_app/ticket_list.html",
-        {"nav": "tickets", "page": page, "form": form},
-        status=status,
-    )
-
-
-@login_required
-def ticket_detail(request, pk):
-    ticket = _get_ticket_for_user(request, pk)
-    access_requests = ticket.access_requests.select_related("requester").order_by("-created_at")
-    can_close = ticket.status == "open" and (
-        ticket.created_by_id == request.user.pk or can(request.user, Cap.CLOSE_ANY_TICKET)
-    )
-    return render(
-        request,
-        "requests_app/ticket_detail.html",
-        {
-            "nav": "tickets",
-            "ticket": ticket,
-            "access_requests": access_requests,
-            "can_close": can_close,
-        },
-    )
-
-
-@login_required
-@require_POST
-def ticket_close(request, pk):
-    _get_ticket_for_user(request, pk)
-    try:
-        services.ticket_close(actor=request.user, ticket_id=pk, client_ip=client_ip(request))
-    except ApplicationError as exc:
-        raise_http(exc)
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "The ticket is closed; its access has ended.")
-    return redirect("tickets:detail", pk)
-
-
-@login_required
-def cloud_pc_detail(request, pk):
-    """An engineer's view of a Cloud PC under a grant; each view is an audited action."""
-    action = "diagnostics" if request.GET.get("show") == "diagnostics" else "view"
-    user = request.user
-    if can(user, Cap.VIEW_CLOUD_PCS):
-        try:
-            cloud_pc = cloud_pcs_for_user(user).get(pk=pk)
-        except (CloudPC.DoesNotExist, ValueError):
-            raise Http404("No such Cloud PC.") from None
-        return render(
-            request,
-            "requests_app/cloud_pc.html",
-            {"nav": "home", "cloud_pc": cloud_pc, "grant": None, "show_diagnostics": True},
-        )
-    try:
-        cloud_pc, grant = services.cloud_pc_operate(
-            actor=user, cloud_pc_id=pk, action=action, client_ip=client_ip(request)
-        )
-    except ApplicationError as exc:
-        raise_http(exc)
-        raise
-    return render(
-        request,
-        "requests_app/cloud_pc.html",
-        {
-            "nav": "mine",
-            "cloud_pc": cloud_pc,
-            "grant": grant,
-            "show_diagnostics": action == "diagnostics",
-        },
-    )
-
-
-@login_required
-@require_POST
-def cloud_pc_restart(request, pk):
-    try:
-        cloud_pc, grant = services.cloud_pc_operate(
-            actor=request.user, cloud_pc_id=pk, action="restart", client_ip=client_ip(request)
-        )
-    except ApplicationError as exc:
-        raise_http(exc)
-        raise
-    messages.success(request, f"{cloud_pc.name} is restarting.")
-    return redirect("requests:detail", grant.pk)
