@@ -22,8 +22,10 @@ class AuditRecordFilter(django_filters.FilterSet):
 
     start = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     end = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
-    record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_LABELS)
-    operation = django_filters.MultipleChoiceFilter(choices=OPERATION_LABELS)
+    # distinct=False: django-filter's default (for filters across to-many joins) made every
+    # search a SELECT DISTINCT over the page; these are columns of the record itself.
+    record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_LABELS, distinct=False)
+    operation = django_filters.MultipleChoiceFilter(choices=OPERATION_LABELS, distinct=False)
     result = django_filters.ChoiceFilter(choices=Result.choices)
     # A prefix, any case: "APPROVER@" finds approver@contoso.example and approver2@...
     actor = django_filters.CharFilter(field_name="actor", lookup_expr="istartswith", max_length=200)

@@ -6,13 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
+from audit_app.chain import GENESIS, record_hash
 from audit_app.models import AuditChainHead
 from tenants_app.models import Tenant
 
+# No customer decision among them: those carry a signed statement (SPEC 11) that generated
+# data cannot have, and verify_audit must pass after a bench.
 OPERATIONS = [
     "RequestCreated",
     "RequestInternallyApproved",
-    "RequestApproved",
+    "RequestExpired",
     "OperatorAction",
     "AccessExpired",
 ]
@@ -62,11 +65,13 @@ def audit_records(tenant_list, total: int, *, days: int = 365, seed: int = 1) ->
         "hash",
     )
     # Chain positions are read before COPY starts: the connection serves nothing else during it.
-    starts = {
-        t.pk: AuditChainHead.objects.filter(tenant=t).values_list("last_seq", flat=True).first()
-        or 0
+    heads = {
+        t.pk: AuditChainHead.objects.filter(tenant=t).values_list("last_seq", "last_hash").first()
+        or (0, GENESIS)
         for t in tenant_list
     }
+    starts = {pk: head[0] for pk, head in heads.items()}
+    last_hash = {pk: head[1] for pk, head in heads.items()}
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY audit_app_auditrecord ({', '.join(columns)}) FROM STDIN") as copy,
@@ -82,29 +87,53 @@ def audit_records(tenant_list, total: int, *, days: int = 365, seed: int = 1) ->
                     "action": "view",
                     "note": f"{rng.choice(WORDS)} {rng.choice(WORDS)}",
                 }
+                values = {
+                    "seq": start + n + 1,
+                    "created_at": at,
+                    "record_type": "CustomerLockboxSettings"
+                    if operation == "AccessExpired" and n % 7 == 0
+                    else "Windows365CustomerLockbox",
+                    "operation": operation,
+                    "actor": "engineer@provider.example",
+                    "actor_type": "provider",
+                    "object_type": "CloudPC",
+                    "object_id": str(rng.randrange(1, 5000)),
+                    "result": "success",
+                    "client_ip": None,
+                    "details": details,
+                    "request_id": request_id,
+                }
+                # Chained like the real writer's, so verify_audit passes after a bench.
+                prev, digest = (
+                    last_hash[tenant.pk],
+                    record_hash(last_hash[tenant.pk], tenant.pk, values),
+                )
+                last_hash[tenant.pk] = digest
                 copy.write_row(
                     (
                         at,
                         tenant.pk,
-                        start + n + 1,
-                        "CustomerLockboxSettings"
-                        if operation == "AccessExpired" and n % 7 == 0
-                        else "Windows365CustomerLockbox",
+                        values["seq"],
+                        values["record_type"],
                         operation,
-                        "engineer@provider.example",
+                        values["actor"],
                         "provider",
                         "CloudPC",
-                        str(rng.randrange(1, 5000)),
+                        values["object_id"],
                         "success",
                         json.dumps(details),
                         request_id,
-                        "0" * 64,
-                        "0" * 64,
+                        prev,
+                        digest,
                     )
                 )
     for tenant in tenant_list:
         AuditChainHead.objects.update_or_create(
-            tenant=tenant, defaults={"last_seq": starts[tenant.pk] + per_tenant}
+            tenant=tenant,
+            defaults={
+                "last_seq": starts[tenant.pk] + per_tenant,
+                "last_hash": last_hash[tenant.pk],
+            },
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE audit_app_auditrecord")

@@ -1,5 +1,6 @@
 """Pieces every transition shares: the row lock, the audit write, the decision record."""
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
@@ -81,6 +82,8 @@ def record_decision(
     )
     sign_decision(access_request, decision)
     decision.save()
+    # The request's decisions read so far are stale now; the next read loads them again.
+    getattr(access_request, "_prefetched_objects_cache", {}).pop("decisions", None)
     return decision
 
 
@@ -95,16 +98,18 @@ def clean_comment(comment) -> str:
 
 
 def customer_approvals(access_request: AccessRequest) -> list[Decision]:
-    """The customer approvals given so far (a quorum's, SPEC 10), oldest first. Lists read them
-    from the prefetched decisions; a transition, from the locked request's rows."""
-    if "decisions" in getattr(access_request, "_prefetched_objects_cache", {}):
-        decisions = access_request.decisions.all()  # ordered by created_at, id
-    else:
-        decisions = Decision.objects.filter(access_request=access_request).select_related("actor")
-        decisions = decisions.order_by("created_at", "id")
+    """The customer approvals given so far (a quorum's, SPEC 10), oldest first.
+
+    The request's decisions are read once and kept on it (as a prefetch, which lists and the
+    API's response use too): a transition asks five times, from checks to audit details.
+    record_decision drops them when it adds one.
+    """
+    if "decisions" not in getattr(access_request, "_prefetched_objects_cache", {}):
+        decisions = Decision.objects.select_related("actor").order_by("created_at", "id")
+        prefetch_related_objects([access_request], Prefetch("decisions", queryset=decisions))
     return [
         decision
-        for decision in decisions
+        for decision in access_request.decisions.all()  # ordered by created_at, id
         if decision.stage == Decision.Stage.CUSTOMER
         and decision.outcome == Decision.Outcome.APPROVED
         and not decision.automatic

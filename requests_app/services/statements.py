@@ -7,6 +7,8 @@ Decision's created_at, `window` the window as saved). Signing is local CPU work,
 
 import hashlib
 
+from django.db.models import prefetch_related_objects
+
 from audit_app.signing import sign
 
 from ..models import AccessRequest, Decision
@@ -45,6 +47,12 @@ def signed_kind(decision: Decision, access_request: AccessRequest | None = None)
     return kind
 
 
+def _cloud_pcs(access_request: AccessRequest) -> list:
+    """By id; read once and kept on the request (the API's response shows them too)."""
+    prefetch_related_objects([access_request], "cloud_pcs")
+    return sorted(access_request.cloud_pcs.all(), key=lambda pc: pc.pk)
+
+
 def decision_statement(access_request: AccessRequest, decision: Decision, kind: str) -> dict:
     window = None
     if access_request.window_starts_at is not None:
@@ -59,9 +67,7 @@ def decision_statement(access_request: AccessRequest, decision: Decision, kind: 
         "request": access_request.pk,
         "ticket": access_request.ticket.number,
         "requester": access_request.requester.username,
-        "cloud_pcs": [
-            {"id": pc.pk, "name": pc.name} for pc in access_request.cloud_pcs.order_by("pk")
-        ],
+        "cloud_pcs": [{"id": pc.pk, "name": pc.name} for pc in _cloud_pcs(access_request)],
         "decision": kind,
         "by": decision.actor_name,
         "at": decision.created_at.isoformat(),

@@ -130,3 +130,49 @@ def test_verification_survives_retention_gaps(world, write_record, days):
 def test_unknown_tenant_is_an_error(world):
     with pytest.raises(CommandError, match="No tenant"):
         call_command("verify_audit", "--tenant", "nope")
+
+
+def _append_with(monkeypatch, one_statement):
+    """audit_record with the chain append in one statement (PostgreSQL's WITH) or two."""
+    from functools import partial
+
+    from audit_app import services
+
+    original = getattr(services._insert_and_advance, "func", services._insert_and_advance)
+    monkeypatch.setattr(
+        services, "_insert_and_advance", partial(original, one_statement=one_statement)
+    )
+
+
+def test_both_forms_of_the_append_write_the_same_bytes_and_one_chain(
+    world, write_record, days, monkeypatch
+):
+    """Issue 17: PostgreSQL appends in one statement, SQLite in two; the same record written
+    either way stores byte-identical values and hash, and a chain written by both verifies."""
+    if connection.vendor != "postgresql":
+        pytest.skip("The one-statement append is PostgreSQL's (SQLite has no UPDATE in WITH)")
+    columns = "seq, created_at, details::text, prev_hash, hash, actor, object_id, request_id"
+    stored = []
+    for one_statement in (True, False):
+        _append_with(monkeypatch, one_statement)
+        with transaction.atomic():
+            record = write_record(
+                world.contoso,
+                at=days(1),
+                actor=world.engineer,
+                object_id="7",
+                details={"request_id": 41, "action": "view", "note": "é ✓"},
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {columns} FROM audit_app_auditrecord WHERE id = %s", [record.pk]
+                )
+                stored.append(cursor.fetchone())
+            transaction.set_rollback(True)  # the second form writes the same position again
+    assert stored[0] == stored[1]
+    for n, one_statement in enumerate((True, False, True, False)):
+        _append_with(monkeypatch, one_statement)
+        write_record(world.contoso, at=days(2 + n), details={"n": n})
+    assert AuditRecord.objects.filter(tenant=world.contoso, details__has_key="n").count() == 4
+    assert verify_tenant(world.contoso)[1] is None
+    call_command("verify_audit", stdout=open("/dev/null", "w"))

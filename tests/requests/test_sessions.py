@@ -106,3 +106,47 @@ def test_unknown_pc_and_unknown_action(world, make_request):
         services.cloud_pc_operate(
             actor=world.admin, cloud_pc_id=world.contoso_pcs[0].pk, action="view"
         )
+
+
+def test_the_action_uses_the_grant_open_at_defines(world, make_request):
+    """cloud_pc_operate reads the grant in plain SQL (issue 17); it picks the grant the ORM's
+    AccessRequest.objects.open_at picks, at every moment: before, inside and at the end of
+    overlapping windows, never a revoked grant nor another engineer's."""
+    from requests_app.models import AccessRequest
+    from tenants_app.models import User
+
+    other = User.objects.create(username="other@provider.example", tenant=world.provider)
+    other.groups.set(world.engineer.groups.all())
+    pc = world.contoso_pcs[0]
+    short = make_request(stage="approved", duration=15, pcs=[pc])
+    long = make_request(stage="approved", duration=60, pcs=[pc])
+    revoked = make_request(stage="approved", duration=120, pcs=[pc])
+    services.access_request_revoke(actor=world.approver, access_request_id=revoked.pk)
+    make_request(stage="approved", duration=240, pcs=[pc], engineer=other)
+    long.refresh_from_db()
+    moments = [
+        short.window_starts_at - timedelta(seconds=1),
+        short.window_starts_at,
+        short.window_ends_at - timedelta(microseconds=1),
+        short.window_ends_at,
+        long.window_ends_at - timedelta(microseconds=1),
+        long.window_ends_at,
+    ]
+    picked = []
+    for moment in moments:
+        expected = (
+            AccessRequest.objects.open_at(moment)
+            .filter(requester=world.engineer, cloud_pcs=pc)
+            .order_by("-window_ends_at")
+            .first()
+        )
+        with time_machine.travel(moment, tick=False):
+            try:
+                _, grant = services.cloud_pc_operate(
+                    actor=world.engineer, cloud_pc_id=pc.pk, action="view"
+                )
+            except NotAllowed:
+                grant = None
+        assert grant == expected
+        picked.append(grant.pk if grant else None)
+    assert picked == [None, short.pk, long.pk, long.pk, long.pk, None]

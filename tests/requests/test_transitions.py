@@ -327,3 +327,22 @@ def test_closing_a_ticket_records_an_overdue_request_as_expired_not_cancelled(wo
     assert access_request.status == "expired"
     assert operations_of(access_request)[-1] == "RequestExpired"
     assert Ticket.objects.get(pk=access_request.ticket_id).status == "completed"
+
+
+def test_an_approval_reads_the_decisions_once_before_and_once_after_its_own(
+    world, make_request, api
+):
+    """Issue 17: the checks, the quorum, the window, the audit details and the API's response
+    share one read of the request's decisions (and one after the approval adds its own), and
+    the Cloud PCs the statement signs are the ones the response shows, read once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    access_request = make_request(stage="pending_customer")
+    with CaptureQueriesContext(connection) as captured:
+        response = api(world.approver).post(f"/api/v1/requests/{access_request.pk}/approve/")
+    assert response.status_code == 200 and response.json()["status"] == "approved"
+    assert [a["by"] for a in response.json()["approvals"]] == [world.approver.username]
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum('FROM "requests_app_decision"' in sql for sql in reads) == 2
+    assert sum('FROM "tenants_app_cloudpc"' in sql for sql in reads) == 1
