@@ -260,130 +260,35 @@ def request_decide(request, pk):
     return _act(request, pk, run, DecisionForm, action=request.POST.get("decision", ""))
 
 
-@never_cache
-@login_required_keeping_form("ask")
-@require_POST
-def request_ask(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda data: services.access_request_request_info(
-            actor=request.user,
-            access_request_id=pk,
-            question=data["question"],
-            client_ip=client_ip(request),
-        ),
-        QuestionForm,
-        action="ask",
-    )
+def _form_action(action: str, service, form_class=CommentForm):
+    """The view of one POSTed request form whose fields are its service's own arguments."""
+
+    @never_cache
+    @login_required_keeping_form(action)
+    @require_POST
+    def view(request, pk):
+        return _act(
+            request,
+            pk,
+            lambda data: service(
+                actor=request.user, access_request_id=pk, client_ip=client_ip(request), **data
+            ),
+            form_class,
+            action=action,
+        )
+
+    return view
 
 
-@never_cache
-@login_required_keeping_form("answer")
-@require_POST
-def request_answer(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda data: services.access_request_answer(
-            actor=request.user,
-            access_request_id=pk,
-            answer=data["answer"],
-            client_ip=client_ip(request),
-        ),
-        AnswerForm,
-        action="answer",
-    )
-
-
-@never_cache
-@login_required_keeping_form("extend")
-@require_POST
-def request_extend(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda data: services.access_request_extend(
-            actor=request.user,
-            access_request_id=pk,
-            reason=data["reason"],
-            duration_minutes=data["duration_minutes"],
-            client_ip=client_ip(request),
-        ),
-        ExtendForm,
-        action="extend",
-    )
-
-
-@never_cache
-@login_required_keeping_form("emergency")
-@require_POST
-def request_emergency(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda data: services.access_request_emergency_approve(
-            actor=request.user,
-            access_request_id=pk,
-            comment=data["comment"],
-            client_ip=client_ip(request),
-        ),
-        EmergencyForm,
-        action="emergency",
-    )
-
-
-@never_cache
-@login_required_keeping_form("review")
-@require_POST
-def request_review(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda data: services.access_request_review(
-            actor=request.user,
-            access_request_id=pk,
-            outcome=data["outcome"],
-            comment=data["comment"],
-            client_ip=client_ip(request),
-        ),
-        ReviewForm,
-        action="review",
-    )
-
-
-@never_cache
-@login_required_keeping_form("cancel")
-@require_POST
-def request_cancel(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda data: services.access_request_cancel(
-            actor=request.user,
-            access_request_id=pk,
-            comment=data["comment"],
-            client_ip=client_ip(request),
-        ),
-        action="cancel",
-    )
-
-
-@never_cache
-@login_required_keeping_form("revoke")
-@require_POST
-def request_revoke(request, pk):
-    return _act(
-        request,
-        pk,
-        lambda data: services.access_request_revoke(
-            actor=request.user,
-            access_request_id=pk,
-            comment=data["comment"],
-            client_ip=client_ip(request),
-        ),
-        action="revoke",
-    )
+request_ask = _form_action("ask", services.access_request_request_info, QuestionForm)
+request_answer = _form_action("answer", services.access_request_answer, AnswerForm)
+request_extend = _form_action("extend", services.access_request_extend, ExtendForm)
+request_emergency = _form_action(
+    "emergency", services.access_request_emergency_approve, EmergencyForm
+)
+request_review = _form_action("review", services.access_request_review, ReviewForm)
+request_cancel = _form_action("cancel", services.access_request_cancel)
+request_revoke = _form_action("revoke", services.access_request_revoke)
 
 
 @requires(Cap.REQUEST_ACCESS)
