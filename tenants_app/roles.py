@@ -2,6 +2,7 @@
 
 from enum import StrEnum
 
+from lockbox_site.compiled import Compiled
 from lockbox_site.errors import NotAllowed
 
 GLOBAL_ADMIN = "Global Administrator"
@@ -54,12 +55,22 @@ def roles_of_kind(kind: str) -> tuple[str, ...]:
     return CUSTOMER_GROUPS if kind == _CUSTOMER else PROVIDER_GROUPS
 
 
+def _groups_of(user_id):
+    from django.contrib.auth.models import Group  # not at import: roles loads before the apps
+
+    return Group.objects.filter(user=user_id).only("name")
+
+
+# Read on every request that checks a capability: compiled once (lockbox_site.compiled).
+_GROUPS = Compiled(_groups_of)
+
+
 def group_names(user) -> frozenset[str]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_lockbox_groups", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
+        cached = frozenset(group.name for group in _GROUPS.rows(user.pk))
         user._lockbox_groups = cached
     return cached
 

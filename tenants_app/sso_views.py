@@ -20,6 +20,7 @@ from lockbox_site.errors import ApplicationError
 from lockbox_site.web import client_ip, form_errors, raise_http
 
 from . import oidc
+from .backends import PATH as BACKEND_PATH
 from .models import IdentityProvider
 from .roles import Cap, can, roles_of_kind
 from .sso_services import (
@@ -121,7 +122,7 @@ def sso_callback(request):
             **audit, code=exc.code, message=exc.message, client_ip=client_ip(request)
         )
         return _refused(request, exc.message, _status(exc.code))
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=BACKEND_PATH)
     return redirect("home")
 
 
