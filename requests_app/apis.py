@@ -1,4 +1,3 @@
-from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +13,12 @@ from . import services
 from .evidence import evidence_response
 from .filters import AccessRequestFilter
 from .models import Webhook
-from .selectors import access_requests_for_user, cloud_pcs_for_user, tickets_for_user
+from .selectors import (
+    access_requests_for_user,
+    cloud_pcs_for_user,
+    tickets_for_user,
+    with_relations,
+)
 from .serializers import (
     AccessRequestCreateSerializer,
     AccessRequestSerializer,
@@ -111,9 +115,7 @@ class AccessRequestViewSet(
         return access_requests_for_user(self.request.user).order_by("-created_at", "-id")
 
     def _respond(self, access_request, code=status.HTTP_200_OK):
-        prefetch_related_objects(
-            [access_request], "cloud_pcs", "decisions__actor", "messages__author"
-        )
+        with_relations(access_request)
         serializer = AccessRequestSerializer(access_request, context=self.get_serializer_context())
         return Response(serializer.data, status=code)
 

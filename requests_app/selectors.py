@@ -1,10 +1,11 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from lockbox_site.compiled import Compiled, is_prefetched, keep_prefetched
 from tenants_app.models import CloudPC
 from tenants_app.roles import Cap, can
 
-from .models import AccessRequest, Ticket
+from .models import AccessRequest, Decision, RequestMessage, Ticket
 
 
 def tickets_for_user(user) -> QuerySet[Ticket]:
@@ -23,13 +24,29 @@ def access_requests_for_user(user) -> QuerySet[AccessRequest]:
     base = AccessRequest.objects.select_related("ticket", "tenant", "requester").prefetch_related(
         "cloud_pcs", "decisions__actor", "messages__author"
     )
+    return scoped(base, *request_scope(user))
+
+
+def request_scope(user) -> tuple[str, int | None]:
+    """Which requests a user sees, as (scope, the id it is limited to): the one rule, which
+    access_requests_for_user and the transitions' compiled locking read both apply."""
     if can(user, Cap.VIEW_REQUESTS):
-        return base.filter(tenant_id=user.tenant_id, reached_customer_at__isnull=False)
+        return "tenant", user.tenant_id
     if can(user, Cap.DECIDE_INTERNALLY):
-        return base
+        return "all", None
     if can(user, Cap.REQUEST_ACCESS):
-        return base.filter(requester=user)
-    return base.none()
+        return "requester", user.pk
+    return "none", None
+
+
+def scoped(queryset: QuerySet[AccessRequest], scope: str, value) -> QuerySet[AccessRequest]:
+    if scope == "tenant":
+        return queryset.filter(tenant_id=value, reached_customer_at__isnull=False)
+    if scope == "all":
+        return queryset
+    if scope == "requester":
+        return queryset.filter(requester=value)
+    return queryset.none()
 
 
 def active_grants(user, moment=None) -> QuerySet[AccessRequest]:
@@ -49,3 +66,47 @@ def cloud_pcs_for_user(user) -> QuerySet[CloudPC]:
             .select_related("tenant")
         )
     return CloudPC.objects.none()
+
+
+# A request's relations, read once each and kept on it as prefetch_related would keep them: a
+# transition's checks, its signed statement and the API's response all read them, and the
+# statements are compiled once (lockbox_site.compiled), since every decision sends them.
+_RELATIONS = {
+    "decisions": Compiled(
+        lambda request_id: (
+            Decision.objects.filter(access_request_id=request_id)
+            .select_related("actor")
+            .order_by("created_at", "id")
+        )
+    ),
+    "cloud_pcs": Compiled(lambda request_id: CloudPC.objects.filter(access_requests=request_id)),
+    "messages": Compiled(
+        lambda request_id: (
+            RequestMessage.objects.filter(access_request_id=request_id)
+            .select_related("author")
+            .order_by("created_at", "id")
+        )
+    ),
+}
+
+
+def _relation(access_request: AccessRequest, name: str) -> list:
+    if not is_prefetched(access_request, name):
+        keep_prefetched(access_request, name, _RELATIONS[name].rows(access_request.pk))
+    return list(getattr(access_request, name).all())
+
+
+def request_decisions(access_request: AccessRequest) -> list[Decision]:
+    """Oldest first, each with its actor."""
+    return _relation(access_request, "decisions")
+
+
+def request_cloud_pcs(access_request: AccessRequest) -> list[CloudPC]:
+    return _relation(access_request, "cloud_pcs")
+
+
+def with_relations(access_request: AccessRequest) -> AccessRequest:
+    """The request with its Cloud PCs, decisions and messages loaded (what the API shows)."""
+    for name in _RELATIONS:
+        _relation(access_request, name)
+    return access_request

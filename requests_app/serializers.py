@@ -3,6 +3,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from lockbox_site.read_serializers import BuiltOnce
 from tenants_app.models import CloudPC
 
 from .events import SUBSCRIBABLE
@@ -70,7 +71,7 @@ class DecisionStatementSerializer(serializers.Serializer):
     comment_sha256 = serializers.CharField(help_text="SHA-256 (hex) of the UTF-8 comment")
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(BuiltOnce, serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_name", read_only=True)
     statement = serializers.SerializerMethodField(
         help_text="The signed statement of a customer-side decision; null for the provider's own"
@@ -104,14 +105,14 @@ class DecisionSerializer(serializers.ModelSerializer):
         return decision.jws or None
 
 
-class CloudPCBriefSerializer(serializers.ModelSerializer):
+class CloudPCBriefSerializer(BuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = CloudPC
         fields = ["id", "name", "region"]
         read_only_fields = fields
 
 
-class ApprovalSerializer(serializers.Serializer):
+class ApprovalSerializer(BuiltOnce, serializers.Serializer):
     """One customer approval of the request (SPEC 10: a quorum needs several)."""
 
     by = serializers.CharField(source="actor_name")
@@ -122,14 +123,14 @@ class ApprovalSerializer(serializers.Serializer):
     )
 
 
-class MessageSerializer(serializers.Serializer):
+class MessageSerializer(BuiltOnce, serializers.Serializer):
     by = serializers.CharField(source="author.username")
     at = serializers.DateTimeField(source="created_at")
     kind = serializers.ChoiceField(choices=["question", "answer"])
     text = serializers.CharField()
 
 
-class ReviewSerializer(serializers.Serializer):
+class ReviewSerializer(BuiltOnce, serializers.Serializer):
     """The customer's review of an emergency access (SPEC 10)."""
 
     status = serializers.ChoiceField(
@@ -141,7 +142,7 @@ class ReviewSerializer(serializers.Serializer):
     comment = serializers.CharField(source="review_comment")
 
 
-class AccessRequestSerializer(serializers.ModelSerializer):
+class AccessRequestSerializer(BuiltOnce, serializers.ModelSerializer):
     ticket = serializers.PrimaryKeyRelatedField(read_only=True)
     ticket_number = serializers.CharField(source="ticket.number", read_only=True)
     tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)

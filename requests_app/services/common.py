@@ -1,31 +1,46 @@
 """Pieces every transition shares: the row lock, the audit write, the decision record."""
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
 from audit_app.services import audit_record
+from lockbox_site.compiled import Compiled, insert, is_prefetched, keep_prefetched
 from lockbox_site.errors import InvalidInput, NotFound
+from lockbox_site.ids import as_id
 
 from ..models import AccessRequest, Decision
-from ..selectors import access_requests_for_user
+from ..selectors import request_decisions, request_scope, scoped
 from .statements import sign_decision
+
+
+def _locking_read(scope: str) -> Compiled:
+    """The request by id, within what the scope lets its actor see, row-locked. The audit
+    record and the notifications need ticket, tenant and requester, so they are joined; only
+    the request's own row is locked. Compiled once (lockbox_site.compiled): every transition
+    sends it."""
+
+    def build(pk, *limit):
+        queryset = AccessRequest.objects.select_related("ticket", "tenant", "requester")
+        queryset = queryset.select_for_update(of=("self",))
+        return scoped(queryset, scope, *limit or (None,)).filter(pk=pk)
+
+    return Compiled(build, slots=2 if scope in ("tenant", "requester") else 1)
+
+
+_LOCKING_READS = {scope: _locking_read(scope) for scope in ("tenant", "all", "requester")}
 
 
 def lock_access_request(access_request_id, actor=None) -> AccessRequest:
     """Lock the row for this transaction; a request the actor cannot see is a 404."""
-    queryset = AccessRequest.objects.all()
-    if actor is not None:
-        queryset = access_requests_for_user(actor).prefetch_related(None)
-    # The audit record and the notifications need ticket, tenant and requester; joining them
-    # here saves three queries per transition. Only the request's own row is locked.
-    queryset = queryset.select_related("ticket", "tenant", "requester").select_for_update(
-        of=("self",)
-    )
-    try:
-        return queryset.get(pk=access_request_id)
-    except (AccessRequest.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such access request.") from None
+    pk = as_id(access_request_id)
+    scope, limit = ("all", None) if actor is None else request_scope(actor)
+    found = None
+    if pk is not None and scope in _LOCKING_READS:
+        values = (pk,) if limit is None else (pk, limit)
+        found = _LOCKING_READS[scope].first(*values)
+    if found is None:
+        raise NotFound("No such access request.")
+    return found
 
 
 def audit_transition(
@@ -81,9 +96,12 @@ def record_decision(
         created_at=now or timezone.now(),
     )
     sign_decision(access_request, decision)
-    decision.save()
-    # The request's decisions read so far are stale now; the next read loads them again.
-    getattr(access_request, "_prefetched_objects_cache", {}).pop("decisions", None)
+    insert(decision)
+    if is_prefetched(access_request, "decisions"):
+        # The request's decisions read so far gain this one, in their order.
+        decisions = [*access_request.decisions.all(), decision]
+        decisions.sort(key=lambda d: (d.created_at, d.pk))
+        keep_prefetched(access_request, "decisions", decisions)
     return decision
 
 
@@ -104,12 +122,9 @@ def customer_approvals(access_request: AccessRequest) -> list[Decision]:
     API's response use too): a transition asks five times, from checks to audit details.
     record_decision drops them when it adds one.
     """
-    if "decisions" not in getattr(access_request, "_prefetched_objects_cache", {}):
-        decisions = Decision.objects.select_related("actor").order_by("created_at", "id")
-        prefetch_related_objects([access_request], Prefetch("decisions", queryset=decisions))
     return [
         decision
-        for decision in access_request.decisions.all()  # ordered by created_at, id
+        for decision in request_decisions(access_request)  # ordered by created_at, id
         if decision.stage == Decision.Stage.CUSTOMER
         and decision.outcome == Decision.Outcome.APPROVED
         and not decision.automatic

@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from lockbox_site.celery import app as celery_app
+from lockbox_site.compiled import insert
 
 from ..models import OutboxMessage
 from .webhook_audit import webhook_disable_gone
@@ -68,13 +69,14 @@ def outbox_enqueue(
     *, kind: str, tenant_id: int | None, payload: dict, webhook=None
 ) -> OutboxMessage:
     """Write the message in the caller's transaction and hand it to Celery after commit."""
-    message = OutboxMessage.objects.create(
+    message = OutboxMessage(
         kind=kind,
         tenant_id=tenant_id,
         payload=payload,
         available_at=timezone.now(),
         webhook=webhook,
     )
+    insert(message)  # every decision writes one or more: the statement is built once
     transaction.on_commit(lambda: outbox_dispatch(message.pk))
     return message
 

@@ -7,11 +7,10 @@ Decision's created_at, `window` the window as saved). Signing is local CPU work,
 
 import hashlib
 
-from django.db.models import prefetch_related_objects
-
 from audit_app.signing import sign
 
 from ..models import AccessRequest, Decision
+from ..selectors import request_cloud_pcs
 
 DECISION_TYPE = "lockbox.decision/v1"
 
@@ -49,8 +48,7 @@ def signed_kind(decision: Decision, access_request: AccessRequest | None = None)
 
 def _cloud_pcs(access_request: AccessRequest) -> list:
     """By id; read once and kept on the request (the API's response shows them too)."""
-    prefetch_related_objects([access_request], "cloud_pcs")
-    return sorted(access_request.cloud_pcs.all(), key=lambda pc: pc.pk)
+    return sorted(request_cloud_pcs(access_request), key=lambda pc: pc.pk)
 
 
 def decision_statement(access_request: AccessRequest, decision: Decision, kind: str) -> dict:

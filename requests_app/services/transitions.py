@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit_app.models import RecordType
 from audit_app.refusals import refusals_audited
+from lockbox_site.compiled import update
 from lockbox_site.errors import ApplicationError, InvalidInput, InvalidState, NotAllowed
 from lockbox_site.ids import as_id
 from tenants_app.mfa import step_up_refusal
@@ -288,7 +289,7 @@ def _apply(
     if row.lockbox_off and not access_request.tenant.lockbox_enabled:
         follow = TRANSITIONS[row.lockbox_off]
         _change(access_request, follow, now)
-    access_request.save(update_fields=SAVED_FIELDS)
+    update(access_request, SAVED_FIELDS)
     if row.message:
         RequestMessage.objects.create(
             access_request=access_request, author=actor, kind=row.message, text=text, created_at=now

@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit_app.checkpoints import checkpoint_as_json
 from audit_app.models import AuditCheckpoint, Operation
 from audit_app.refusals import actor_tenant, refusals_audited
+from lockbox_site.compiled import Compiled
 from lockbox_site.errors import InvalidInput, InvalidState, NotFound
 from lockbox_site.ids import as_id
 from tenants_app.mfa import require_step_up
@@ -306,14 +307,16 @@ def _iso(moment) -> str | None:
     return moment.isoformat() if moment else None
 
 
+# Read by every decision: compiled once (lockbox_site.compiled).
+_ENABLED = Compiled(
+    lambda tenant_id: Webhook.objects.filter(tenant_id=tenant_id, disabled_at__isnull=True)
+)
+
+
 def _enqueue(tenant_id: int, payload: dict) -> int:
     """To each enabled endpoint of the tenant that chose this event. (Up to ten endpoints:
     the choice is checked here rather than with a JSON lookup SQLite lacks.)"""
-    hooks = [
-        webhook
-        for webhook in Webhook.objects.filter(tenant_id=tenant_id, disabled_at__isnull=True)
-        if payload["event"] in webhook.events
-    ]
+    hooks = [webhook for webhook in _ENABLED.rows(tenant_id) if payload["event"] in webhook.events]
     for webhook in hooks:
         outbox_enqueue(
             kind=OutboxMessage.Kind.WEBHOOK,
