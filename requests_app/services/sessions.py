@@ -92,16 +92,20 @@ _PC_COLUMNS = _columns(CloudPC)
 _PC_SQL = f"SELECT {', '.join(_PC_COLUMNS)} FROM {CloudPC._meta.db_table} WHERE id = %s"
 _GRANT_COLUMNS = _columns(AccessRequest)
 _GRANT_CLOUD_PCS = AccessRequest.cloud_pcs.through._meta.db_table
+# The grant and its Cloud PC in one statement: an action under a grant, the common case,
+# reads nothing else; without a grant the Cloud PC is read on its own for the refusal.
 _GRANT_SQL = (
-    f"SELECT {', '.join('ar.' + c for c in _GRANT_COLUMNS)} FROM {AccessRequest._meta.db_table} ar"
+    f"SELECT {', '.join('ar.' + c for c in _GRANT_COLUMNS)},"
+    f" {', '.join('pc.' + c for c in _PC_COLUMNS)} FROM {AccessRequest._meta.db_table} ar"
     f" INNER JOIN {_GRANT_CLOUD_PCS} link ON link.accessrequest_id = ar.id"
+    f" INNER JOIN {CloudPC._meta.db_table} pc ON pc.id = link.cloudpc_id"
     " WHERE ar.status = %s AND ar.window_starts_at <= %s AND ar.window_ends_at > %s"
     " AND ar.requester_id = %s AND link.cloudpc_id = %s"
     " ORDER BY ar.window_ends_at DESC LIMIT 1"
 )
 
 
-def _cloud_pc(cloud_pc_id) -> CloudPC:
+def _cloud_pc_pk(cloud_pc_id) -> int:
     try:
         pk = CloudPC._meta.pk.get_prep_value(cloud_pc_id)
     except (ValueError, TypeError):
@@ -109,6 +113,10 @@ def _cloud_pc(cloud_pc_id) -> CloudPC:
     low, high = connection.ops.integer_field_range(CloudPC._meta.pk.get_internal_type())
     if not low <= pk <= high:  # as the ORM: an id no column can hold matches nothing
         raise NotFound("No such Cloud PC.")
+    return pk
+
+
+def _cloud_pc(pk: int) -> CloudPC:
     with connection.cursor() as cursor:
         cursor.execute(_PC_SQL, [pk])
         row = cursor.fetchone()
@@ -138,17 +146,23 @@ def _converted(model, row):
     return out
 
 
-def _lock_open_grant(actor, cloud_pc: CloudPC, now) -> AccessRequest | None:
-    """The actor's open grant on this Cloud PC that ends last, row-locked (FOR UPDATE OF ar)."""
+def _lock_open_grant(actor, cloud_pc_pk: int, now) -> tuple[AccessRequest, CloudPC] | None:
+    """The actor's open grant on this Cloud PC that ends last, row-locked (FOR UPDATE OF ar),
+    with the Cloud PC."""
     sql = _GRANT_SQL + (" FOR UPDATE OF ar" if connection.features.has_select_for_update_of else "")
     moment = AccessRequest._meta.get_field("window_starts_at").get_db_prep_value(now, connection)
     status = AccessRequest.Status.APPROVED.value
     with connection.cursor() as cursor:
-        cursor.execute(sql, [status, moment, moment, actor.pk, cloud_pc.pk])
+        cursor.execute(sql, [status, moment, moment, actor.pk, cloud_pc_pk])
         row = cursor.fetchone()
     if row is None:
         return None
-    return AccessRequest.from_db(connection.alias, _GRANT_COLUMNS, _converted(AccessRequest, row))
+    split = len(_GRANT_COLUMNS)
+    grant = AccessRequest.from_db(
+        connection.alias, _GRANT_COLUMNS, _converted(AccessRequest, row[:split])
+    )
+    cloud_pc = CloudPC.from_db(connection.alias, _PC_COLUMNS, _converted(CloudPC, row[split:]))
+    return grant, cloud_pc
 
 
 def cloud_pc_operate(
@@ -159,13 +173,14 @@ def cloud_pc_operate(
         raise InvalidInput(f"Unknown action {action!r}.")
     if not can(actor, Cap.REQUEST_ACCESS):
         raise NotAllowed("Only support engineers act on Cloud PCs under a grant.")
-    cloud_pc = _cloud_pc(cloud_pc_id)
+    pk = _cloud_pc_pk(cloud_pc_id)
     with transaction.atomic():
         now = timezone.now()
         # Locking the grant orders this action against a concurrent revoke: either the action
         # commits first, or it sees the revoked state and is refused.
-        grant = _lock_open_grant(actor, cloud_pc, now)
-        if grant is not None:
+        found = _lock_open_grant(actor, pk, now)
+        if found is not None:
+            grant, cloud_pc = found
             details = {"request_id": grant.pk, "action": action, "cloud_pc": cloud_pc.name}
             if action == "restart":
                 cloud_pc = CloudPC.objects.select_for_update().get(pk=cloud_pc.pk)
@@ -184,4 +199,4 @@ def cloud_pc_operate(
                 client_ip=client_ip,
             )
             return cloud_pc, grant
-    _refuse(actor=actor, cloud_pc=cloud_pc, action=action, client_ip=client_ip)
+    _refuse(actor=actor, cloud_pc=_cloud_pc(pk), action=action, client_ip=client_ip)
