@@ -152,3 +152,34 @@ def test_one_record_is_the_stock_serializers(world, api, varied):
     response = api(world.auditor).get(f"{PATH}{record.pk}/")
     assert response.status_code == 200
     assert response.content == _reference(world.auditor, f"{PATH}{record.pk}/", pk=record.pk)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"record_type": ["Windows365CustomerLockbox"], "operation": ["Nope"], "start": "x"},
+        {"start": "2026-03-05T00:00:00", "end": "2026-03-01T00:00:00", "request": "0"},
+        {"result": "failure", "actor": "a" * 201, "q": "printer", "object_id": "7"},
+    ],
+)
+def test_the_search_form_is_the_one_django_filter_builds(data):
+    """The search's form class is built once; the form it makes (fields, labels, choices,
+    widgets, errors, cleaned values) is the one django-filter builds for every search."""
+    from django.http import QueryDict
+    from django_filters import FilterSet
+
+    query = QueryDict(mutable=True)
+    for name, value in data.items():
+        query.setlist(name, value if isinstance(value, list) else [value])
+    ours = AuditRecordFilter(query, queryset=AuditRecord.objects.all())
+    stock = AuditRecordFilter(query, queryset=AuditRecord.objects.all())
+    stock._form = stock_form = FilterSet.get_form_class(stock)(stock.data)
+    assert ours.form.is_valid() == stock_form.is_valid()
+    assert ours.form.errors == stock_form.errors
+    assert ours.form.cleaned_data == stock_form.cleaned_data
+    assert str(ours.form) == str(stock_form)
+    assert [(f.label, f.help_text) for f in ours.form] == [
+        (f.label, f.help_text) for f in stock_form
+    ]
+    assert str(ours.qs.query) == str(stock.qs.query)
