@@ -61,6 +61,10 @@ class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return audit_records_for_user(self.request.user)
 
+    def paginate_queryset(self, queryset):
+        # A page is rendered from the record's values: no model instance per record.
+        return super().paginate_queryset(queryset.values(*AuditRecordSerializer.ROW))
+
     def get_serializer_context(self):
         # The caller's tenant (already loaded by the capability check) names every record the
         # selector returns, so the serializer takes its slug from here instead of a join.

@@ -183,3 +183,18 @@ def test_the_search_form_is_the_one_django_filter_builds(data):
         (f.label, f.help_text) for f in stock_form
     ]
     assert str(ours.qs.query) == str(stock.qs.query)
+
+
+def test_the_serializer_alone_renders_any_records_as_the_stock_one(world, varied):
+    """Outside the search (no caller's tenant in the context, model instances, records of two
+    tenants in one list) the serializer still says what the stock one says."""
+    from audit_app.serializers import AuditRecordSerializer
+
+    records = list(AuditRecord.objects.order_by("id"))
+    assert {r.tenant_id for r in records} == {world.contoso.pk, world.northwind.pk}
+    assert AuditRecordSerializer(records, many=True).data == (
+        ReferenceSerializer(records, many=True).data
+    )
+    contoso_only = AuditRecordSerializer(records, many=True, context={"tenant": world.contoso})
+    assert contoso_only.data == ReferenceSerializer(records, many=True).data
+    assert AuditRecordSerializer(records[-1]).data == ReferenceSerializer(records[-1]).data
