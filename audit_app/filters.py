@@ -19,6 +19,15 @@ class AuditSearchForm(forms.Form):
         return cleaned
 
 
+class _Pairs(tuple):
+    """(value, label) string pairs. django-filter deep-copies every filter, choices and all, for
+    every search; a deep copy of a tuple of strings is that same tuple, so this one returns
+    itself without first walking its 40-odd pairs to find that out."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 class AuditRecordFilter(django_filters.FilterSet):
     """The audit search of SPEC section 4, shared by the web page, the API and the export."""
 
@@ -26,8 +35,12 @@ class AuditRecordFilter(django_filters.FilterSet):
     end = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
     # distinct=False: django-filter's default (for filters across to-many joins) made every
     # search a SELECT DISTINCT over the page; these are columns of the record itself.
-    record_type = django_filters.MultipleChoiceFilter(choices=RECORD_TYPE_LABELS, distinct=False)
-    operation = django_filters.MultipleChoiceFilter(choices=OPERATION_LABELS, distinct=False)
+    record_type = django_filters.MultipleChoiceFilter(
+        choices=_Pairs(RECORD_TYPE_LABELS), distinct=False
+    )
+    operation = django_filters.MultipleChoiceFilter(
+        choices=_Pairs(OPERATION_LABELS), distinct=False
+    )
     result = django_filters.ChoiceFilter(choices=Result.choices)
     # A prefix, any case: "APPROVER@" finds approver@contoso.example and approver2@...
     actor = django_filters.CharFilter(field_name="actor", lookup_expr="istartswith", max_length=200)
