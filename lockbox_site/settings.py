@@ -123,6 +123,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not shared memory: concurrency tests need real locking between threads.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif env_bool("DB_PREPARED_STATEMENTS", True):
+    # PostgreSQL: parameters bound by the server, and a statement sent twice on a connection is
+    # prepared there, so the hot paths' statements are parsed and planned once per connection
+    # (an approval's server CPU 4.0 -> 2.0 ms, issue 17). Off (false) only behind a pooler in
+    # transaction mode that does not track prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=2
+    )
 
 # --- Cache ------------------------------------------------------------------
 # What must be counted across every process (DRF's sign-in throttle) lives here, so it must

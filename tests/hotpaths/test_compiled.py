@@ -137,3 +137,19 @@ def test_an_api_request_reads_token_user_tenant_and_groups_in_two_statements(wor
     assert len(captured.captured_queries) == 2, [q["sql"] for q in captured.captured_queries]
     bad = APIClient(HTTP_AUTHORIZATION=f"Bearer {token[:-1]}x")
     assert bad.get("/api/v1/me/").status_code == 401
+
+
+def test_postgresql_prepares_the_statements_a_connection_sends_again(world):
+    """DB_PREPARED_STATEMENTS (default on): the server binds the parameters and prepares a
+    statement the connection sends twice, so the hot paths are parsed and planned once."""
+    import pytest
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    backend = UserBackend()
+    for _ in range(3):
+        assert backend.get_user(world.approver.pk).tenant.slug == "contoso"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "tenants_app_user"' in sql for sql in prepared), prepared
