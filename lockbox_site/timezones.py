@@ -12,6 +12,8 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
 COOKIE = "tz"
+# The product API and the Google Access Approval surface (lockbox_site/urls.py).
+API_PREFIXES = ("/api/", "/v1/")
 _NAME = re.compile(r"^[A-Za-z0-9_+\-/]{1,64}$")
 register = template.Library()
 
@@ -32,6 +34,8 @@ class UserTimeZoneMiddleware:
 
     def __call__(self, request):
         zone = zone_named(request.COOKIES.get(COOKIE, ""))
+        if request.path.startswith(API_PREFIXES):
+            zone = None  # a program reads the API: its dates stay UTC whoever's cookie is sent
         if zone is None:
             timezone.deactivate()  # UTC, the default, until the browser has said
         else:

@@ -285,3 +285,12 @@ def test_an_id_beyond_64_bits_is_a_404(world, api, client, who, path):
     else:
         client.force_login(user)
         assert client.get(path).status_code == 404
+
+
+def test_the_api_answers_in_utc_though_the_browser_names_its_zone(world, api, make_request):
+    """The page's tz cookie rides along on a browser's API calls; the API's dates stay UTC."""
+    access_request = make_request(stage="pending_customer")
+    client = api(world.approver)
+    client.cookies["tz"] = "America/New_York"
+    body = client.get(f"/api/v1/requests/{access_request.pk}/").json()
+    assert body["created_at"].endswith("Z") and body["expires_at"].endswith("Z")

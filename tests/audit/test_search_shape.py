@@ -137,13 +137,26 @@ def test_every_page_of_a_walk_and_its_links_are_the_stock_ones(world, api, varie
     assert pages == 3  # eight contoso records, three a page
 
 
-def test_the_users_time_zone_renders_as_it_did(world, api, varied):
-    """The tz cookie activates the browser's zone for the request; DRF renders datetimes in
-    the active zone, and so must any faster path."""
+def test_the_api_stays_in_utc_whatever_time_zone_the_browser_names(world, api, varied):
+    """The tz cookie is for pages (lockbox_site/timezones.py); the API's dates stay UTC for a
+    browser's session too (they followed the cookie before)."""
     client = api(world.auditor)
     client.cookies["tz"] = "Asia/Kolkata"
     response = client.get(PATH)
-    assert "+05:30" in response.json()["results"][0]["created_at"]
+    assert response.json()["results"][0]["created_at"].endswith("Z")
+    assert response.content == _reference(world.auditor, PATH)
+
+
+def test_a_faster_path_renders_in_the_active_time_zone_as_drf_does(world, varied):
+    """Whatever zone is active when a page renders, the fast serializer follows DRF."""
+    from audit_app.apis import AuditRecordViewSet
+
+    request = APIRequestFactory().get(PATH)
+    force_authenticate(request, user=world.auditor)
+    with timezone.override("Asia/Kolkata"):
+        response = AuditRecordViewSet.as_view({"get": "list"})(request)
+        response.render()
+    assert "+05:30" in response.data["results"][0]["created_at"]
     assert response.content == _reference(world.auditor, PATH, zone="Asia/Kolkata")
 
 
