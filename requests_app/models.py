@@ -140,7 +140,12 @@ class AccessRequest(models.Model):
             # The sweep's two scans (services.sweeps): overdue pending and ended windows.
             models.Index(fields=["status", "expires_at"], name="accessreq_status_expires"),
             models.Index(fields=["status", "window_ends_at"], name="accessreq_status_window"),
-            models.Index(fields=["tenant", "status", "-created_at"], name="accessreq_tenant_list"),
+            # The customer's list: one tenant, one stage, newest first. The id completes the
+            # list's order, so a page is read off the index and stops at its LIMIT (issue 17:
+            # without it a stage of 10,000 requests was sorted whole for every page).
+            models.Index(
+                fields=["tenant", "status", "-created_at", "-id"], name="accessreq_tenant_page"
+            ),
             models.Index(fields=["requester", "-created_at"], name="accessreq_requester"),
             # The sweep's scan for emergency reviews that fell due.
             models.Index(fields=["review_status", "review_due_at"], name="accessreq_review_due"),
