@@ -646,16 +646,18 @@ def _open_grant(world, tenant, name):
 
 
 def _operate_until(engineer_id, pc_id, start_at, seconds, queue):
+    from django.conf import settings
+    from django.contrib.auth import load_backend
     from django.db import connections
 
     from requests_app import services
-    from tenants_app.models import User
 
+    backend = load_backend(settings.AUTHENTICATION_BACKENDS[-1])  # as in operator_actions
     time.sleep(max(0.0, start_at - time.time()))
     cpu = time.process_time()
     done, end = 0, time.time() + seconds
     while time.time() < end:
-        actor = User.objects.get(pk=engineer_id)
+        actor = backend.get_user(engineer_id)
         services.cloud_pc_operate(actor=actor, cloud_pc_id=pc_id, action="view")
         done += 1
     queue.put((done, (time.process_time() - cpu) * 1000))
