@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run dev test test-reliability fuzz-api bench lint format install install-dev migrate clean
+.PHONY: run dev test coverage test-reliability fuzz-api bench lint format install install-dev migrate clean
 
 # Runtime only (what production installs): requirements.txt.
 $(STAMP): requirements.txt
@@ -62,6 +62,10 @@ dev: install $(DEMO_STAMP)
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite with a line-coverage report (coverage's tracer about doubles the suite's time).
+coverage: install-dev
+	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test-reliability: install-dev
 	$(BIN)/pytest -m reliability -s $(PYTEST_ARGS)
