@@ -39,18 +39,21 @@ def audit_record(
     result: str = Result.SUCCESS,
     details: dict | None = None,
     client_ip: str | None = None,
+    locked_head: tuple[int, str] | None = None,
 ) -> AuditRecord:
     """Append a record to the tenant's chain, inside the caller's transaction.
 
     The chain head's row lock is taken last in every transition (after the object's own lock),
-    so the lock order is always object -> chain head and appends cannot deadlock.
+    so the lock order is always object -> chain head and appends cannot deadlock. A caller that
+    already locked the head in this transaction (with its object, in that order) passes its
+    (last_seq, last_hash) as `locked_head`.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     actor_name, actor_type = actor_fields(actor)
     details = normalise_details(details)
     request_id = details.get("request_id")
-    last_seq, last_hash = _lock_head_row(tenant_id)
+    last_seq, last_hash = locked_head or _lock_head_row(tenant_id)
     values = {
         "seq": last_seq + 1,
         "created_at": timezone.now(),
@@ -58,7 +61,7 @@ def audit_record(
         "operation": str(operation),
         "actor": actor_name,
         "actor_type": str(actor_type),
-        "object_type": object_type,
+        "object_type": str(object_type),
         "object_id": str(object_id),
         "result": str(result),
         "client_ip": client_ip or None,
@@ -67,7 +70,9 @@ def audit_record(
     }
     digest = record_hash(last_hash, tenant_id, values)
     values.update(tenant_id=tenant_id, prev_hash=last_hash, hash=digest)
-    record = AuditRecord(id=_insert_and_advance(values), **values)
+    values["id"] = _insert_and_advance(values)
+    # Positional, in field order: the model's fast path (keywords cost it a lookup each).
+    record = AuditRecord(*[values[name] for name in _RECORD_ATTNAMES])
     record._state.adding = False
     return record
 
@@ -96,7 +101,12 @@ _INSERT_COLUMNS = (
     "prev_hash",
     "hash",
 )
-_INSERT_FIELDS = [AuditRecord._meta.get_field(name) for name in _INSERT_COLUMNS]
+# audit_record builds every other value as the column takes it (str, int or None); these three
+# are prepared as the ORM would (time zones and SQLite's datetimes, the address, JSON).
+_PREPARED = {
+    name: AuditRecord._meta.get_field(name) for name in ("created_at", "client_ip", "details")
+}
+_RECORD_ATTNAMES = [field.attname for field in AuditRecord._meta.concrete_fields]
 _INSERT = (
     f"INSERT INTO {AuditRecord._meta.db_table} ({', '.join(_INSERT_COLUMNS)})"
     f" VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))}) RETURNING id"
@@ -117,15 +127,15 @@ def _lock_head_row(tenant_id: int) -> tuple[int, str]:
 
 
 _ADVANCE_WITH_INSERT = f"WITH advanced AS ({_ADVANCE_HEAD}) {_INSERT}"
+_PREPARED_POSITIONS = [(_INSERT_COLUMNS.index(name), name) for name in _PREPARED]
 
 
 def _insert_and_advance(values: dict, *, one_statement: bool | None = None) -> int:
     """Insert the record and move the head to it; returns the record's id."""
     # Each field prepares its value as the ORM would (JSON, time zones, SQLite's datetimes).
-    params = [
-        field.get_db_prep_save(values[name], connection)
-        for name, field in zip(_INSERT_COLUMNS, _INSERT_FIELDS, strict=True)
-    ]
+    params = [values[name] for name in _INSERT_COLUMNS]
+    for position, name in _PREPARED_POSITIONS:
+        params[position] = _PREPARED[name].get_db_prep_save(values[name], connection)
     advance = [values["seq"], values["hash"], values["tenant_id"]]
     if one_statement is None:
         one_statement = connection.vendor == "postgresql"

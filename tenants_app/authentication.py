@@ -15,12 +15,16 @@ from rest_framework.authentication import get_authorization_header
 from lockbox_site.compiled import Compiled
 
 from .mfa import AUTH_TOKEN
+from .roles import remember_groups, with_group_names
 from .tokens import token_revoke
 
-# The token with its user and the user's tenant in one statement, compiled once (issue 17):
-# every API request reads it, and every permission check reads the tenant.
+# The token with its user, the user's tenant and groups in one statement, compiled once
+# (issue 17): every API request reads it, and every permission check reads the tenant and groups.
 _TOKENS = Compiled(
-    lambda key: AuthToken.objects.filter(token_key=key).select_related("user", "user__tenant")
+    lambda key: with_group_names(
+        AuthToken.objects.filter(token_key=key).select_related("user", "user__tenant"),
+        user_ref="user_id",
+    )
 )
 
 SCHEMES = (b"token", b"bearer")
@@ -55,6 +59,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
             except (TypeError, binascii.Error):
                 raise exceptions.AuthenticationFailed("Invalid token.") from None
             if compare_digest(digest, auth_token.digest):
+                remember_groups(auth_token.user, auth_token)
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
                 return self.validate_user(auth_token)

@@ -1,5 +1,5 @@
 """The sign-in backend: Django's ModelBackend, with the user loaded per request in one
-precompiled statement together with its tenant (issue 17).
+precompiled statement together with its tenant and its groups (issue 17).
 
 Every request of a signed-in user loads the user again (the session middleware calls
 `get_user`), and every permission check then reads `user.tenant`: the join loads both at once,
@@ -12,15 +12,22 @@ from lockbox_site.compiled import Compiled
 from lockbox_site.ids import as_id
 
 from .models import User
+from .roles import remember_groups, with_group_names
 
 PATH = "tenants_app.backends.UserBackend"
 
-_USER_WITH_TENANT = Compiled(lambda pk: User.objects.filter(pk=pk).select_related("tenant"))
+_USER_WITH_TENANT = Compiled(
+    lambda pk: with_group_names(User.objects.filter(pk=pk).select_related("tenant"))
+)
 
 
 def user_with_tenant(user_id) -> User | None:
+    """The user with its tenant and its groups, in one statement."""
     pk = as_id(user_id)
-    return None if pk is None else _USER_WITH_TENANT.first(pk)
+    user = None if pk is None else _USER_WITH_TENANT.first(pk)
+    if user is not None:
+        remember_groups(user, user)
+    return user
 
 
 class UserBackend(ModelBackend):

@@ -7,7 +7,7 @@ enforcement never depends on the sweep having run.
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit_app.models import Operation, RecordType
+from audit_app.models import AuditChainHead, Operation, RecordType
 from audit_app.services import audit_record, audit_record_failure
 from lockbox_site.errors import InvalidInput, NotAllowed, NotFound
 from tenants_app.models import CloudPC
@@ -94,14 +94,30 @@ _GRANT_COLUMNS = _columns(AccessRequest)
 _GRANT_CLOUD_PCS = AccessRequest.cloud_pcs.through._meta.db_table
 # The grant and its Cloud PC in one statement: an action under a grant, the common case,
 # reads nothing else; without a grant the Cloud PC is read on its own for the refusal.
-_GRANT_SQL = (
-    f"SELECT {', '.join('ar.' + c for c in _GRANT_COLUMNS)},"
-    f" {', '.join('pc.' + c for c in _PC_COLUMNS)} FROM {AccessRequest._meta.db_table} ar"
+_GRANT_FROM = (
+    f" FROM {AccessRequest._meta.db_table} ar"
     f" INNER JOIN {_GRANT_CLOUD_PCS} link ON link.accessrequest_id = ar.id"
     f" INNER JOIN {CloudPC._meta.db_table} pc ON pc.id = link.cloudpc_id"
+)
+_GRANT_WHERE = (
     " WHERE ar.status = %s AND ar.window_starts_at <= %s AND ar.window_ends_at > %s"
     " AND ar.requester_id = %s AND link.cloudpc_id = %s"
     " ORDER BY ar.window_ends_at DESC LIMIT 1"
+)
+_GRANT_SELECT = (
+    f"SELECT {', '.join('ar.' + c for c in _GRANT_COLUMNS)},"
+    f" {', '.join('pc.' + c for c in _PC_COLUMNS)}"
+)
+_GRANT_SQL = _GRANT_SELECT + _GRANT_FROM + _GRANT_WHERE
+# An action that writes nothing but its audit record also locks and reads the tenant's chain
+# head in the same statement, one round trip less (FOR UPDATE OF ar, head locks in that order,
+# the order of every transition: the object first, then the chain head). A tenant without a
+# head yet (no record so far) finds no row here and takes the path without it.
+_GRANT_AND_HEAD_SQL = (
+    _GRANT_SELECT
+    + f", head.last_seq, head.last_hash{_GRANT_FROM}"
+    + f" INNER JOIN {AuditChainHead._meta.db_table} head ON head.tenant_id = pc.tenant_id"
+    + _GRANT_WHERE
 )
 
 
@@ -146,15 +162,30 @@ def _converted(model, row):
     return out
 
 
-def _lock_open_grant(actor, cloud_pc_pk: int, now) -> tuple[AccessRequest, CloudPC] | None:
+def _lock_open_grant(actor, cloud_pc_pk: int, now, *, with_head: bool = False):
     """The actor's open grant on this Cloud PC that ends last, row-locked (FOR UPDATE OF ar),
-    with the Cloud PC."""
-    sql = _GRANT_SQL + (" FOR UPDATE OF ar" if connection.features.has_select_for_update_of else "")
-    moment = AccessRequest._meta.get_field("window_starts_at").get_db_prep_value(now, connection)
-    status = AccessRequest.Status.APPROVED.value
+    with the Cloud PC, and with the tenant's chain head (locked, last_seq, last_hash) if asked
+    and found, else None in its place. None if there is no open grant."""
+    params = [
+        AccessRequest.Status.APPROVED.value,
+        *[AccessRequest._meta.get_field("window_starts_at").get_db_prep_value(now, connection)] * 2,
+        actor.pk,
+        cloud_pc_pk,
+    ]
+    lock = connection.features.has_select_for_update_of
+    row = None
     with connection.cursor() as cursor:
-        cursor.execute(sql, [status, moment, moment, actor.pk, cloud_pc_pk])
-        row = cursor.fetchone()
+        if with_head:
+            cursor.execute(
+                _GRANT_AND_HEAD_SQL + (" FOR UPDATE OF ar, head" if lock else ""), params
+            )
+            row = cursor.fetchone()
+        if row is None:
+            cursor.execute(_GRANT_SQL + (" FOR UPDATE OF ar" if lock else ""), params)
+            row = cursor.fetchone()
+            head = None
+        else:
+            row, head = row[:-2], row[-2:]
     if row is None:
         return None
     split = len(_GRANT_COLUMNS)
@@ -162,7 +193,7 @@ def _lock_open_grant(actor, cloud_pc_pk: int, now) -> tuple[AccessRequest, Cloud
         connection.alias, _GRANT_COLUMNS, _converted(AccessRequest, row[:split])
     )
     cloud_pc = CloudPC.from_db(connection.alias, _PC_COLUMNS, _converted(CloudPC, row[split:]))
-    return grant, cloud_pc
+    return grant, cloud_pc, head
 
 
 def cloud_pc_operate(
@@ -178,9 +209,10 @@ def cloud_pc_operate(
         now = timezone.now()
         # Locking the grant orders this action against a concurrent revoke: either the action
         # commits first, or it sees the revoked state and is refused.
-        found = _lock_open_grant(actor, pk, now)
+        # A restart locks the Cloud PC too, after the grant and before the chain head.
+        found = _lock_open_grant(actor, pk, now, with_head=action != "restart")
         if found is not None:
-            grant, cloud_pc = found
+            grant, cloud_pc, head = found
             details = {"request_id": grant.pk, "action": action, "cloud_pc": cloud_pc.name}
             if action == "restart":
                 cloud_pc = CloudPC.objects.select_for_update().get(pk=cloud_pc.pk)
@@ -197,6 +229,7 @@ def cloud_pc_operate(
                 object_id=cloud_pc.pk,
                 details=details,
                 client_ip=client_ip,
+                locked_head=head,
             )
             return cloud_pc, grant
     _refuse(actor=actor, cloud_pc=_cloud_pc(pk), action=action, client_ip=client_ip)

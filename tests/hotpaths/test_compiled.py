@@ -1,6 +1,7 @@
 """Issue 17: the statements compiled once (lockbox_site.compiled) give what the ORM gives, and
 the hot paths send one statement where they sent several."""
 
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +12,7 @@ from lockbox_site.compiled import Compiled, insert, update
 from requests_app.models import AccessRequest, Decision, OutboxMessage
 from requests_app.services.common import lock_access_request
 from tenants_app.backends import UserBackend
+from tenants_app.roles import APPROVER, AUDIT_READER, GLOBAL_ADMIN, Cap, can, group_names
 
 
 def _fields(instance) -> dict:
@@ -116,10 +118,11 @@ def test_insert_and_update_store_what_save_stores(world, make_request):
         raise AssertionError("an update of a missing row must fail, as save() does")
 
 
-def test_a_session_loads_the_user_and_its_tenant_in_one_statement(world):
+def test_a_session_loads_the_user_its_tenant_and_groups_in_one_statement(world):
     with CaptureQueriesContext(connection) as captured:
         user = UserBackend().get_user(str(world.approver.pk))
         assert user.tenant.slug == "contoso"
+        assert can(user, Cap.DECIDE_REQUESTS) and not can(user, Cap.MANAGE_ROLES)
     assert len(captured.captured_queries) == 1
     assert model_to_dict(user) == model_to_dict(world.approver)
     world.approver.is_active = False
@@ -128,13 +131,28 @@ def test_a_session_loads_the_user_and_its_tenant_in_one_statement(world):
     assert UserBackend().get_user("not an id") is None
 
 
-def test_an_api_request_reads_token_user_tenant_and_groups_in_two_statements(world):
+def test_the_groups_read_with_the_user_are_its_groups_now(world):
+    """The names come from the same statement as the user, so a change of roles shows at the
+    user's next request, and a user in no group holds no capability."""
+    assert group_names(UserBackend().get_user(world.admin.pk)) == {GLOBAL_ADMIN}
+    world.admin.groups.add(Group.objects.get(name=AUDIT_READER))
+    assert group_names(UserBackend().get_user(world.admin.pk)) == {GLOBAL_ADMIN, AUDIT_READER}
+    world.admin.groups.clear()
+    with CaptureQueriesContext(connection) as captured:
+        user = UserBackend().get_user(world.admin.pk)
+        assert group_names(user) == frozenset()
+        assert not can(user, Cap.SEARCH_AUDIT)
+    assert len(captured.captured_queries) == 1
+
+
+def test_an_api_request_reads_token_user_tenant_and_groups_in_one_statement(world):
     token = AuthToken.objects.create(world.approver)[1]
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/api/v1/me/")
     assert response.status_code == 200 and response.json()["tenant"] == "contoso"
-    assert len(captured.captured_queries) == 2, [q["sql"] for q in captured.captured_queries]
+    assert response.json()["groups"] == [APPROVER]
+    assert len(captured.captured_queries) == 1, [q["sql"] for q in captured.captured_queries]
     bad = APIClient(HTTP_AUTHORIZATION=f"Bearer {token[:-1]}x")
     assert bad.get("/api/v1/me/").status_code == 401
 

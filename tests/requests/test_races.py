@@ -107,6 +107,42 @@ def test_revoke_races_with_operator_actions(world, make_request):
         assert record.created_at <= revoked_at
 
 
+@pytest.mark.reliability
+@pytest.mark.django_db(transaction=True)
+def test_actions_that_lock_the_chain_head_with_their_grant_race_revokes_and_approvals(
+    world, make_request
+):
+    """A view locks its grant and the chain head in one statement (object, then head: the order
+    of every transition), while a revoke of that grant and approvals of other requests of the
+    same tenant lock their request, then the head. None deadlocks, every action before the
+    revocation is recorded, and the tenant's chain verifies."""
+    from audit_app.integrity import verify_tenant
+
+    pc, other_pc = world.contoso_pcs[:2]
+    grant = make_request(stage="approved", pcs=[pc])
+    # On another Cloud PC, so the actions have no second grant to act under once approved.
+    pending = [make_request(stage="pending_customer", pcs=[other_pc]) for _ in range(3)]
+    calls = [
+        lambda: services.access_request_revoke(actor=world.approver, access_request_id=grant.pk)
+    ]
+    calls += [
+        partial(services.access_request_approve, actor=world.admin, access_request_id=p.pk)
+        for p in pending
+    ]
+    calls += [
+        partial(services.cloud_pc_operate, actor=world.engineer, cloud_pc_id=pc.pk, action="view")
+        for _ in range(6)
+    ]
+    outcomes, errors = _race(calls)
+    assert errors == []
+    assert outcomes["won"] >= 1 + len(pending)  # the revoke and the approvals always win
+    revoked_at = AccessRequest.objects.get(pk=grant.pk).window_ends_at
+    done = AuditRecord.objects.filter(operation="OperatorAction", result="success")
+    assert done.count() == outcomes["won"] - 1 - len(pending)
+    assert all(record.created_at <= revoked_at for record in done)
+    assert verify_tenant(world.contoso)[1] is None
+
+
 LIFECYCLE = {
     "approved": ["RequestApproved"],
     "revoked": ["RequestApproved", "AccessRevoked"],

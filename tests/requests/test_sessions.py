@@ -150,3 +150,25 @@ def test_the_action_uses_the_grant_open_at_defines(world, make_request):
         assert grant == expected
         picked.append(grant.pk if grant else None)
     assert picked == [None, short.pk, long.pk, long.pk, long.pk, None]
+
+
+def test_an_action_locks_its_grant_and_the_chain_head_in_one_statement(world, make_request):
+    """Issue 17: under a grant, a view or diagnostics action sends one locking read (the grant,
+    its Cloud PC and the tenant's chain head) and one append; the chain stays whole."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit_app.integrity import verify_tenant
+
+    make_request(stage="approved")
+    pc = world.contoso_pcs[0]
+    with CaptureQueriesContext(connection) as captured:
+        services.cloud_pc_operate(actor=world.engineer, cloud_pc_id=pc.pk, action="view")
+        services.cloud_pc_operate(actor=world.engineer, cloud_pc_id=pc.pk, action="diagnostics")
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert all("audit_app_auditchainhead" in sql for sql in reads)
+    if connection.features.has_select_for_update_of:
+        assert all(sql.endswith("FOR UPDATE OF ar, head") for sql in reads)
+    assert [r.details["action"] for r in _operator_records()] == ["view", "diagnostics"]
+    assert verify_tenant(world.contoso)[1] is None
