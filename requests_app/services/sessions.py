@@ -81,8 +81,9 @@ def _why_no_access(actor, cloud_pc: CloudPC) -> str:
     )
 
 
-def _columns(model) -> list[str]:
-    return [field.column for field in model._meta.concrete_fields]
+def _columns(model, names=None) -> list[str]:
+    fields = model._meta.concrete_fields
+    return [field.column for field in fields if names is None or field.name in names]
 
 
 # An operator action's two reads as plain SQL, compiled once: the ORM's statement building cost
@@ -90,7 +91,12 @@ def _columns(model) -> list[str]:
 # (approved, start <= now < end); tests/requests/test_sessions.py checks the two agree.
 _PC_COLUMNS = _columns(CloudPC)
 _PC_SQL = f"SELECT {', '.join(_PC_COLUMNS)} FROM {CloudPC._meta.db_table} WHERE id = %s"
-_GRANT_COLUMNS = _columns(AccessRequest)
+# What an action and its callers read of the grant (its id for the record, the window the page
+# counts down); the instance defers the rest, as .only() would, and the row stays short.
+_GRANT_COLUMNS = _columns(
+    AccessRequest,
+    ("id", "ticket", "tenant", "requester", "status", "window_starts_at", "window_ends_at"),
+)
 _GRANT_CLOUD_PCS = AccessRequest.cloud_pcs.through._meta.db_table
 # The grant and its Cloud PC in one statement: an action under a grant, the common case,
 # reads nothing else; without a grant the Cloud PC is read on its own for the refusal.
@@ -138,18 +144,19 @@ def _cloud_pc(pk: int) -> CloudPC:
         row = cursor.fetchone()
     if row is None:
         raise NotFound("No such Cloud PC.")
-    return CloudPC.from_db(connection.alias, _PC_COLUMNS, _converted(CloudPC, row))
+    return CloudPC.from_db(connection.alias, _PC_COLUMNS, _converted(CloudPC, row, _PC_COLUMNS))
 
 
 _CONVERTERS: dict = {}
 
 
-def _converted(model, row):
+def _converted(model, row, names):
     """Values as the ORM gives them (JSON decoded, SQLite's datetimes parsed): the same
-    converters the ORM's compiler applies, looked up once per model and backend."""
-    key = (model, connection.vendor)
+    converters the ORM's compiler applies, looked up once per model, columns and backend."""
+    key = (model, tuple(names), connection.vendor)
     if key not in _CONVERTERS:
-        columns = [field.get_col(model._meta.db_table) for field in model._meta.concrete_fields]
+        fields = [field for field in model._meta.concrete_fields if field.column in names]
+        columns = [field.get_col(model._meta.db_table) for field in fields]
         _CONVERTERS[key] = [
             (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
             for col in columns
@@ -190,9 +197,11 @@ def _lock_open_grant(actor, cloud_pc_pk: int, now, *, with_head: bool = False):
         return None
     split = len(_GRANT_COLUMNS)
     grant = AccessRequest.from_db(
-        connection.alias, _GRANT_COLUMNS, _converted(AccessRequest, row[:split])
+        connection.alias, _GRANT_COLUMNS, _converted(AccessRequest, row[:split], _GRANT_COLUMNS)
     )
-    cloud_pc = CloudPC.from_db(connection.alias, _PC_COLUMNS, _converted(CloudPC, row[split:]))
+    cloud_pc = CloudPC.from_db(
+        connection.alias, _PC_COLUMNS, _converted(CloudPC, row[split:], _PC_COLUMNS)
+    )
     return grant, cloud_pc, head
 
 

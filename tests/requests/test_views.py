@@ -132,6 +132,24 @@ def test_cloud_pc_pages_under_a_grant(world, client, make_request):
     assert client.get("/provider/cloud-pcs/999999/").status_code == 404
 
 
+def test_the_cloud_pc_page_shows_the_grant_without_reading_it_again(world, client, make_request):
+    """Issue 17: the action reads only the grant's id and window; the page needs no more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    grant = make_request(stage="approved")
+    pc = world.contoso_pcs[0]
+    client.force_login(world.engineer)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(f"/provider/cloud-pcs/{pc.pk}/").content.decode()
+    assert f"You are working under request {grant.pk}." in page
+    assert f'data-ends-at="{grant.window_ends_at.isoformat()}"' in page
+    grant_reads = [
+        q["sql"] for q in captured.captured_queries if "requests_app_accessrequest" in q["sql"]
+    ]
+    assert len(grant_reads) == 1, grant_reads
+
+
 def test_a_decision_never_redirects_off_site(world, client, make_request):
     client.force_login(world.approver)
     for back in ("/\\evil.example", "//evil.example", "https://evil.example/", "/\\/evil.example"):
