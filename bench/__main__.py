@@ -91,6 +91,10 @@ def gunicorn(port: int, workers: int = 2, worker_class: str = "sync", threads: i
             str(threads),
             "--log-level",
             "warning",
+            # As the Procfile serves: a line per request, here to stdout (discarded), so its
+            # cost is measured too.
+            "--access-logfile",
+            "-",
         ],
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
