@@ -20,12 +20,36 @@ HASHED_FIELDS = (
 )
 
 
-def record_hash(prev_hash: str, tenant_id: int, values: dict) -> str:
+def record_payload(tenant_id, values: dict) -> str:
+    """What a record's hash covers after its predecessor's hash: canonical JSON, ASCII only."""
     content = {name: values[name] for name in HASHED_FIELDS}
     content["tenant_id"] = tenant_id
     content["created_at"] = values["created_at"].isoformat()
-    payload = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def record_hash(prev_hash: str, tenant_id: int, values: dict) -> str:
+    return hashlib.sha256((prev_hash + record_payload(tenant_id, values)).encode()).hexdigest()
+
+
+def payload_pieces(tenant_id, values: dict, slots: dict) -> tuple[list[str], list[str]] | None:
+    """The payload cut around values only the database knows yet, for an append computed there
+    (PostgreSQL's lockbox_operator_action): `values` and `tenant_id` hold marker values, and
+    `slots` maps each marker's JSON text to its slot's name. Returns (pieces, slot names in
+    order of appearance), so that payload = pieces[0] + slot 1 + pieces[1] + ... ; None if a
+    marker's text occurs where it was not put (a user's text holding it: use the Python path)."""
+    payload = record_payload(tenant_id, values)
+    pieces, names, rest = [], [], payload
+    while True:
+        found = [(rest.find(text), text) for text in slots if text in rest]
+        if not found:
+            break
+        at, text = min(found)
+        pieces.append(rest[:at])
+        names.append(slots[text])
+        rest = rest[at + len(text) :]
+    pieces.append(rest)
+    return pieces, names
 
 
 def normalise_details(details: dict | None) -> dict:

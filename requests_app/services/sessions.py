@@ -14,6 +14,8 @@ from tenants_app.models import CloudPC
 from tenants_app.roles import Cap, can
 
 from ..models import AccessRequest
+from .grant_rows import GRANT_COLUMNS, PC_COLUMNS, cloud_pc_from_row, grant_from_row
+from .operate_in_database import FALLBACK, operate_in_one_statement
 
 ACTIONS = ("view", "diagnostics", "restart")
 
@@ -81,22 +83,10 @@ def _why_no_access(actor, cloud_pc: CloudPC) -> str:
     )
 
 
-def _columns(model, names=None) -> list[str]:
-    fields = model._meta.concrete_fields
-    return [field.column for field in fields if names is None or field.name in names]
-
-
 # An operator action's two reads as plain SQL, compiled once: the ORM's statement building cost
 # more CPU than the database's work (issue 17). The grant rule is AccessRequestQuerySet.open_at
 # (approved, start <= now < end); tests/requests/test_sessions.py checks the two agree.
-_PC_COLUMNS = _columns(CloudPC)
-_PC_SQL = f"SELECT {', '.join(_PC_COLUMNS)} FROM {CloudPC._meta.db_table} WHERE id = %s"
-# What an action and its callers read of the grant (its id for the record, the window the page
-# counts down); the instance defers the rest, as .only() would, and the row stays short.
-_GRANT_COLUMNS = _columns(
-    AccessRequest,
-    ("id", "ticket", "tenant", "requester", "status", "window_starts_at", "window_ends_at"),
-)
+_PC_SQL = f"SELECT {', '.join(PC_COLUMNS)} FROM {CloudPC._meta.db_table} WHERE id = %s"
 _GRANT_CLOUD_PCS = AccessRequest.cloud_pcs.through._meta.db_table
 # The grant and its Cloud PC in one statement: an action under a grant, the common case,
 # reads nothing else; without a grant the Cloud PC is read on its own for the refusal.
@@ -111,8 +101,8 @@ _GRANT_WHERE = (
     " ORDER BY ar.window_ends_at DESC LIMIT 1"
 )
 _GRANT_SELECT = (
-    f"SELECT {', '.join('ar.' + c for c in _GRANT_COLUMNS)},"
-    f" {', '.join('pc.' + c for c in _PC_COLUMNS)}"
+    f"SELECT {', '.join('ar.' + c for c in GRANT_COLUMNS)},"
+    f" {', '.join('pc.' + c for c in PC_COLUMNS)}"
 )
 _GRANT_SQL = _GRANT_SELECT + _GRANT_FROM + _GRANT_WHERE
 # An action that writes nothing but its audit record also locks and reads the tenant's chain
@@ -144,29 +134,7 @@ def _cloud_pc(pk: int) -> CloudPC:
         row = cursor.fetchone()
     if row is None:
         raise NotFound("No such Cloud PC.")
-    return CloudPC.from_db(connection.alias, _PC_COLUMNS, _converted(CloudPC, row, _PC_COLUMNS))
-
-
-_CONVERTERS: dict = {}
-
-
-def _converted(model, row, names):
-    """Values as the ORM gives them (JSON decoded, SQLite's datetimes parsed): the same
-    converters the ORM's compiler applies, looked up once per model, columns and backend."""
-    key = (model, tuple(names), connection.vendor)
-    if key not in _CONVERTERS:
-        fields = [field for field in model._meta.concrete_fields if field.column in names]
-        columns = [field.get_col(model._meta.db_table) for field in fields]
-        _CONVERTERS[key] = [
-            (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-            for col in columns
-        ]
-    out = []
-    for (col, converters), value in zip(_CONVERTERS[key], row, strict=True):
-        for converter in converters:
-            value = converter(value, col, connection)
-        out.append(value)
-    return out
+    return cloud_pc_from_row(row)
 
 
 def _lock_open_grant(actor, cloud_pc_pk: int, now, *, with_head: bool = False):
@@ -195,13 +163,8 @@ def _lock_open_grant(actor, cloud_pc_pk: int, now, *, with_head: bool = False):
             row, head = row[:-2], row[-2:]
     if row is None:
         return None
-    split = len(_GRANT_COLUMNS)
-    grant = AccessRequest.from_db(
-        connection.alias, _GRANT_COLUMNS, _converted(AccessRequest, row[:split], _GRANT_COLUMNS)
-    )
-    cloud_pc = CloudPC.from_db(
-        connection.alias, _PC_COLUMNS, _converted(CloudPC, row[split:], _PC_COLUMNS)
-    )
+    split = len(GRANT_COLUMNS)
+    grant, cloud_pc = grant_from_row(row[:split]), cloud_pc_from_row(row[split:])
     return grant, cloud_pc, head
 
 
@@ -214,6 +177,15 @@ def cloud_pc_operate(
     if not can(actor, Cap.REQUEST_ACCESS):
         raise NotAllowed("Only support engineers act on Cloud PCs under a grant.")
     pk = _cloud_pc_pk(cloud_pc_id)
+    if action != "restart":
+        # On PostgreSQL: the same lock order, record and hash in one statement
+        # (operate_in_database.py); elsewhere FALLBACK, and the Python path below.
+        done = operate_in_one_statement(actor, pk, action, client_ip, timezone.now())
+        if done is None:
+            return _refuse(actor=actor, cloud_pc=_cloud_pc(pk), action=action, client_ip=client_ip)
+        if done is not FALLBACK:
+            grant, cloud_pc = done
+            return cloud_pc, grant
     with transaction.atomic():
         now = timezone.now()
         # Locking the grant orders this action against a concurrent revoke: either the action

@@ -152,14 +152,19 @@ def test_the_action_uses_the_grant_open_at_defines(world, make_request):
     assert picked == [None, short.pk, long.pk, long.pk, long.pk, None]
 
 
-def test_an_action_locks_its_grant_and_the_chain_head_in_one_statement(world, make_request):
-    """Issue 17: under a grant, a view or diagnostics action sends one locking read (the grant,
-    its Cloud PC and the tenant's chain head) and one append; the chain stays whole."""
+def test_an_action_locks_its_grant_and_the_chain_head_in_one_statement(
+    world, make_request, monkeypatch
+):
+    """Issue 17: under a grant, a view or diagnostics action on the Python path (SQLite's; on
+    PostgreSQL, a restart's and a fallback's) sends one locking read (the grant, its Cloud PC
+    and the tenant's chain head) and one append; the chain stays whole."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from audit_app.integrity import verify_tenant
+    from requests_app.services import operate_in_database
 
+    monkeypatch.setattr(operate_in_database, "available", lambda: False)
     make_request(stage="approved")
     pc = world.contoso_pcs[0]
     with CaptureQueriesContext(connection) as captured:
