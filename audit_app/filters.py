@@ -84,6 +84,16 @@ class AuditRecordFilter(django_filters.FilterSet):
         # Each form still gets its own deep copy of the fields (django.forms.Form.__init__).
         return self._form_class()
 
+    def filter_queryset(self, queryset):
+        return self.apply(queryset, self.form.cleaned_data)
+
+    def apply(self, queryset, values):
+        """Each filter applied with its value (django-filter's filter_queryset, which gets the
+        form's values); the search's compiled page applies them with marker values."""
+        for name, value in values.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def filter_request(self, queryset, name, value):
         # The request's own lifecycle records and everything done under it carry request_id.
         return queryset.filter(request_id=int(value))
