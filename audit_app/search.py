@@ -17,6 +17,7 @@ rewrites into LIKE patterns) runs through the ORM as before.
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django_filters import utils
 from django_filters.constants import EMPTY_VALUES
@@ -27,11 +28,17 @@ from lockbox_site.compiled import MARKERS
 from .models import AuditRecord
 from .selectors import tenant_audit_records
 
-# Filters whose value reaches the SQL as a parameter as it is (after the column's own
-# preparation): exact, range and OR-of-exact lookups.
-COMPILABLE = frozenset(
-    ("start", "end", "record_type", "operation", "result", "object_id", "request")
-)
+# The filters whose value reaches the SQL as a parameter as it is, after its column's own
+# preparation (exact, range and OR-of-exact lookups), and that column.
+COMPILABLE = {
+    "start": "created_at",
+    "end": "created_at",
+    "record_type": "record_type",
+    "operation": "operation",
+    "result": "result",
+    "object_id": "object_id",
+    "request": "request_id",
+}
 
 # Shapes are few in practice, but offsets and page sizes come from the client: keep the most
 # recently used statements only.
@@ -133,7 +140,7 @@ class SearchPage:
             if name not in COMPILABLE:
                 return None
             filter_ = self.filterset.filters[name]
-            field = _field(filter_.field_name)
+            field = _field(COMPILABLE[name])
             if isinstance(value, list):
                 # An OR of one equality per distinct value, in the set's order (django-filter's
                 # MultipleChoiceFilter): the values are substituted in that same order.
@@ -235,7 +242,10 @@ class _Statement:
         self.positions = []
         for marker, (kind, _, field) in zip(marked, slots, strict=True):
             each = marker if kind == "list" else [marker]
-            prepared = [field.get_db_prep_value(m, connection, prepared=False) for m in each]
+            try:
+                prepared = [field.get_db_prep_value(m, connection, prepared=False) for m in each]
+            except (TypeError, ValueError, ValidationError):  # not this column's kind of value
+                return None
             where = [[i for i, p in enumerate(self.params) if p == m] for m in prepared]
             if not all(where):
                 return None
