@@ -188,3 +188,30 @@ def test_the_statements_kept_are_bounded(world, api, log, monkeypatch):
     for size in range(1, 7):
         assert client.get(PATH, {"page_size": size}).status_code == 200
     assert len(search._STATEMENTS) == 3
+
+
+def test_a_pages_rows_are_the_orms_values_to_the_time_zone_object(world, log):
+    """The compiled page loads timestamps with psycopg's own loader on PostgreSQL: the rows
+    are the ORM's values() rows, datetimes equal and in the very same tzinfo."""
+    from django.http import QueryDict
+
+    from audit_app.filters import AuditRecordFilter
+    from audit_app.selectors import audit_records_for_user
+    from audit_app.serializers import AuditRecordSerializer
+
+    query = QueryDict("record_type=Windows365CustomerLockbox")
+    filterset = AuditRecordFilter(query, queryset=audit_records_for_user(world.auditor))
+    assert filterset.is_valid()
+    page = (
+        search.SearchPage(filterset, world.contoso.pk)
+        .values(*AuditRecordSerializer.ROW)
+        .order_by("-created_at", "-id")[0:5]
+    )
+    stock = list(page.queryset())
+    for _ in range(2):  # compiled and proved, then run
+        rows = list(page)
+        assert rows == stock
+        for ours, theirs in zip(rows, stock, strict=True):
+            assert ours["created_at"].tzinfo is theirs["created_at"].tzinfo
+            assert type(ours["details"]) is type(theirs["details"])
+    assert _compiled_statements()
