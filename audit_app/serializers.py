@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import models
@@ -96,9 +96,15 @@ def _datetime_as_drf_renders(field):
     if zone is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
         return field.to_representation
 
+    # In a zone that is UTC, a UTC value (what the database gives) renders as itself.
+    utc = zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC")
+
     def render(value):
         if type(value) is not datetime or value.utcoffset() is None:
             return field.to_representation(value)
+        if utc and value.tzinfo is UTC:
+            text = value.isoformat()
+            return text[:-6] + "Z"
         try:
             text = value.astimezone(zone).isoformat()
         except OverflowError:

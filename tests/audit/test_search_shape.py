@@ -213,7 +213,7 @@ def test_the_serializer_alone_renders_any_records_as_the_stock_one(world, varied
     assert AuditRecordSerializer(records[-1]).data == ReferenceSerializer(records[-1]).data
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns", None])
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Asia/Kolkata", "America/St_Johns", None])
 def test_a_pages_datetimes_render_as_drfs_field_does(zone, settings):
     """The page's created_at renderer takes DRF's common case directly; every value, zone and
     edge (naive, microseconds, offsets, the ends of the calendar) renders as the field does."""
@@ -223,17 +223,21 @@ def test_a_pages_datetimes_render_as_drfs_field_does(zone, settings):
     from audit_app.serializers import _datetime_as_drf_renders
 
     field = serializers.DateTimeField(default_timezone=ZoneInfo(zone) if zone else None)
+    utc_field = serializers.DateTimeField(default_timezone=UTC)
     render = _datetime_as_drf_renders(field)
     values = [
         datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
         datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC),
         datetime(2026, 7, 1, 23, 30, tzinfo=ZoneInfo("Asia/Kolkata")),
         datetime(2026, 3, 1, 12, 0),
+        datetime(2026, 3, 1, 12, 0, tzinfo=ZoneInfo("UTC")),
         datetime(1, 1, 1, tzinfo=UTC),
         datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
         None,
     ]
     for value in values:
+        if value is not None:
+            assert _datetime_as_drf_renders(utc_field)(value) == utc_field.to_representation(value)
         try:
             expected = field.to_representation(value)
         except serializers.ValidationError as error:
