@@ -215,3 +215,23 @@ def test_a_pages_rows_are_the_orms_values_to_the_time_zone_object(world, log):
             assert ours["created_at"].tzinfo is theirs["created_at"].tzinfo
             assert type(ours["details"]) is type(theirs["details"])
     assert _compiled_statements()
+
+
+@pytest.mark.parametrize("position", [b"p=notadate", b"p=2026-01-03+00%3A00%3A00", b"o=1&r=1"])
+def test_a_handmade_cursor_is_answered_as_the_orm_answers_it(world, api, log, position):
+    import base64
+
+    client = api(world.auditor)
+    query = {
+        "cursor": base64.b64encode(position).decode(),
+        "record_type": "Windows365CustomerLockbox",
+    }
+    for _ in range(2):
+        ours = client.get(PATH, query)
+        backends = AuditRecordViewSet.filter_backends
+        AuditRecordViewSet.filter_backends = [DjangoFilterBackend]
+        try:
+            stock = client.get(PATH, query)
+        finally:
+            AuditRecordViewSet.filter_backends = backends
+        assert (ours.status_code, ours.content) == (stock.status_code, stock.content)
