@@ -10,15 +10,19 @@ and each later search of that shape substitutes its own values into the ORM's SQ
 
 Nothing is taken on trust: the first search of a shape also builds its statement the ORM's way
 with its real values and uses the compiled one only if substituting gives exactly the ORM's SQL
-and parameters. A shape this cannot express (free text and actor prefixes, whose values the ORM
+and parameters; and every search uses a statement only if its own queryset is the selector's
+tenant rule and nothing more (_tenant_rule), the tenant's id taken from that queryset. A shape this cannot express (free text and actor prefixes, whose values the ORM
 rewrites into LIKE patterns) runs through the ORM as before.
 """
 
+import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models.lookups import Exact
 from django_filters import utils
 from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
@@ -26,7 +30,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from lockbox_site.compiled import MARKERS
 
 from .models import AuditRecord
-from .selectors import tenant_audit_records
+from .selectors import TENANT_ORDER, tenant_audit_records
 
 # The filters whose value reaches the SQL as a parameter as it is, after its column's own
 # preparation (exact, range and OR-of-exact lookups), and that column.
@@ -45,6 +49,7 @@ COMPILABLE = {
 CACHE_SIZE = 256
 _STATEMENTS: OrderedDict = OrderedDict()
 _NOT_COMPILABLE = object()
+_LOCK = threading.Lock()
 
 
 class AuditSearchBackend(DjangoFilterBackend):
@@ -58,7 +63,7 @@ class AuditSearchBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if not filterset.is_valid() and self.raise_exception:
             raise utils.translate_validation(filterset.errors)
-        return SearchPage(filterset, request.user.tenant_id)
+        return SearchPage(filterset)
 
 
 class SearchPage:
@@ -69,13 +74,12 @@ class SearchPage:
 
     model = AuditRecord
 
-    def __init__(self, filterset, tenant_id, ops=()):
+    def __init__(self, filterset, ops=()):
         self.filterset = filterset
-        self.tenant_id = tenant_id
         self.ops = tuple(ops)
 
     def _with(self, op):
-        return SearchPage(self.filterset, self.tenant_id, (*self.ops, op))
+        return SearchPage(self.filterset, (*self.ops, op))
 
     def values(self, *names):
         return self._with(("values", names, None))
@@ -114,25 +118,28 @@ class SearchPage:
         if shape is None:
             return list(self.queryset())
         key, slots = shape
-        statement = _STATEMENTS.get(key)
+        with _LOCK:  # threaded workers: a statement is never evicted between lookup and use
+            statement = _STATEMENTS.get(key)
+            if statement is not None:
+                _STATEMENTS.move_to_end(key)
         if statement is None:
             statement = self._compile(slots)
-            _STATEMENTS[key] = statement
-            if len(_STATEMENTS) > CACHE_SIZE:
-                _STATEMENTS.popitem(last=False)
-        else:
-            _STATEMENTS.move_to_end(key)
+            with _LOCK:
+                _STATEMENTS[key] = statement
+                while len(_STATEMENTS) > CACHE_SIZE:
+                    _STATEMENTS.popitem(last=False)
         if statement is _NOT_COMPILABLE:
             return list(self.queryset())
         return statement.run([value for _, value, _ in slots])
 
     def _shape(self):
         """(the statement's key, its slots: (kind, value, model field) each), or None."""
-        if self.filterset.queryset.query.is_empty():  # .none(): nothing to compile
+        tenant_id = _tenant_rule(self.filterset.queryset)
+        if tenant_id is None:
             return None
         if not any(kind == "values" for kind, _, _ in self.ops):
             return None  # instances, not rows: the ORM's iterator builds them
-        slots = [("tenant", self.tenant_id, _field("tenant_id"))]
+        slots = [("tenant", tenant_id, _field("tenant_id"))]
         key = [connection.vendor]
         for name, value in self.filterset.form.cleaned_data.items():
             if value in EMPTY_VALUES:
@@ -187,6 +194,26 @@ class SearchPage:
         if expected is None or statement.bind([v for _, v, _ in slots]) != expected:
             return _NOT_COMPILABLE
         return statement
+
+
+def _tenant_rule(queryset):
+    """The tenant id when the search starts from exactly tenant_audit_records(tenant_id), as
+    the selector gives it to one who may search (one equality on the tenant, newest first);
+    None for anything else (.none() for those who may not, or a rule the statement was not
+    built from), which the ORM then runs. The statement is keyed by shape, not by user: this
+    check is what ties each search's statement to the selector's rule for its caller."""
+    query = queryset.query
+    where = query.where
+    if query.is_empty() or where.negated or len(where.children) != 1:
+        return None
+    lookup = where.children[0]
+    if not isinstance(lookup, Exact) or not isinstance(lookup.rhs, int):
+        return None
+    if getattr(lookup.lhs, "target", None) is not _field("tenant"):
+        return None
+    if tuple(query.order_by) != TENANT_ORDER or query.distinct or query.is_sliced:
+        return None
+    return lookup.rhs
 
 
 def _field(name):
@@ -306,8 +333,13 @@ def _timestamps_in_c(cursor) -> None:
     raw = cursor.cursor
     if raw.connection.pgconn.parameter_status(b"TimeZone") != b"UTC":
         return
+    raw.adapters.register_loader(*_psycopg_timestamptz())
+
+
+@cache
+def _psycopg_timestamptz():
     import psycopg
     from psycopg.pq import Format
 
     oid = psycopg.postgres.types["timestamptz"].oid
-    raw.adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
+    return oid, psycopg.adapters.get_loader(oid, Format.TEXT)

@@ -176,6 +176,27 @@ def test_a_statement_that_does_not_prove_itself_is_never_used(world, api, log, m
     assert list(search._STATEMENTS.values()) == [search._NOT_COMPILABLE]
 
 
+def test_a_statement_serves_only_searches_that_start_from_the_selectors_rule(
+    world, api, log, monkeypatch
+):
+    """Statements are kept by shape, not by user: each search checks that its queryset is the
+    selector's tenant rule and nothing more before it uses one. A caller whose queryset were
+    narrower (here: successes only) gets the ORM's answer, not the statement another built."""
+    from audit_app import apis
+    from audit_app.selectors import audit_records_for_user
+
+    client, query = api(world.auditor), {"record_type": "Windows365CustomerLockbox"}
+    assert client.get(PATH, query).status_code == 200
+    assert len(_compiled_statements()) == 1
+    monkeypatch.setattr(
+        apis, "audit_records_for_user", lambda u: audit_records_for_user(u).exclude(result="x")
+    )
+    response, sql = _searched(client, PATH, query)
+    stock, stock_sql = _orm(client, PATH, query)
+    assert (response.content, sql) == (stock.content, stock_sql)
+    assert "NOT" in sql.upper()
+
+
 def test_those_who_may_not_search_get_nothing_without_a_statement(world, api, log):
     response = api(world.approver).get(PATH, {"record_type": "Windows365CustomerLockbox"})
     assert response.status_code == 200 and response.json()["results"] == []
@@ -203,7 +224,7 @@ def test_a_pages_rows_are_the_orms_values_to_the_time_zone_object(world, log):
     filterset = AuditRecordFilter(query, queryset=audit_records_for_user(world.auditor))
     assert filterset.is_valid()
     page = (
-        search.SearchPage(filterset, world.contoso.pk)
+        search.SearchPage(filterset)
         .values(*AuditRecordSerializer.ROW)
         .order_by("-created_at", "-id")[0:5]
     )
