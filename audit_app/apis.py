@@ -24,6 +24,7 @@ from .policies import (
     retention_policy_delete,
     retention_policy_update,
 )
+from .search import AuditSearchBackend
 from .selectors import audit_records_for_user, checkpoints_for_user, retention_policies_for_user
 from .serializers import (
     AuditCheckpointSerializer,
@@ -56,13 +57,15 @@ class ExportNegotiation(DefaultContentNegotiation):
 class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditRecordSerializer
     filterset_class = AuditRecordFilter
+    filter_backends = [AuditSearchBackend]
     pagination_class = AuditCursorPagination
 
     def get_queryset(self):
         return audit_records_for_user(self.request.user)
 
     def paginate_queryset(self, queryset):
-        # A page is rendered from the record's values: no model instance per record.
+        # A page is rendered from the record's values: no model instance per record. For the
+        # list the queryset is a SearchPage, its statement compiled once per filter shape.
         return super().paginate_queryset(queryset.values(*AuditRecordSerializer.ROW))
 
     def get_serializer_context(self):

@@ -3,6 +3,7 @@ import copy
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.choices import BaseChoiceIterator
 
 from lockbox_site.filters import IdFilter, UTCIsoDateTimeFilter
 
@@ -26,6 +27,45 @@ class _Pairs(tuple):
 
     def __deepcopy__(self, memo):
         return self
+
+
+class _FormChoices(BaseChoiceIterator):
+    """A search form field's choices as django-filter's field lists them (its empty label
+    first), taken once. Every form deep-copies its fields, and a choice field's copy walked its
+    40-odd pairs three times (deep copy, widget copy, normalisation when the copy is set);
+    these copy to themselves, and Django's normalisation leaves a BaseChoiceIterator as it is."""
+
+    def __init__(self, choices):
+        self.pairs = tuple(choices)
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
+
+class _FiltersOfOneSearch(dict):
+    """The FilterSet's filters. django-filter deep-copies all of them for every search
+    (FilterSet.__init__), only so that each search can give its copies its own parent and
+    model; a deep copy walked some 200 objects per search. These filters hold nothing else a
+    search changes (no querysets, fixed choices), so a search gets a shallow copy of each, and a
+    filter with a method its own FilterMethod, bound to the copy as django-filter binds it."""
+
+    def __deepcopy__(self, memo):
+        copies = {}
+        for name, filter_ in self.items():
+            copied = copy.copy(filter_)
+            if filter_.method is not None:
+                copied.method = filter_.method  # a FilterMethod of the copy, not the original
+            copies[name] = copied
+        return copies
 
 
 class AuditRecordFilter(django_filters.FilterSet):
@@ -76,13 +116,31 @@ class AuditRecordFilter(django_filters.FilterSet):
             for filter_ in filters.values():
                 filter_.model = cls._meta.model
             fields = {name: filter_.field for name, filter_ in filters.items()}
+            for field in fields.values():
+                if isinstance(field, forms.ChoiceField):
+                    # django-filter's setter would wrap them again: set them as they are.
+                    field._choices = field.widget.choices = _FormChoices(field.choices)
             form_class = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
             cls._cached_form_class = form_class
         return form_class
 
+    @classmethod
+    def _copied_per_search(cls):
+        cls.base_filters = _FiltersOfOneSearch(cls.base_filters)
+
     def get_form_class(self):
         # Each form still gets its own deep copy of the fields (django.forms.Form.__init__).
         return self._form_class()
+
+    def filter_queryset(self, queryset):
+        return self.apply(queryset, self.form.cleaned_data)
+
+    def apply(self, queryset, values):
+        """Each filter applied with its value (django-filter's filter_queryset, which gets the
+        form's values); the search's compiled page applies them with marker values."""
+        for name, value in values.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
     def filter_request(self, queryset, name, value):
         # The request's own lifecycle records and everything done under it carry request_id.
@@ -93,3 +151,6 @@ class AuditRecordFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(details__icontains=value) | Q(actor__icontains=value))
+
+
+AuditRecordFilter._copied_per_search()

@@ -9,7 +9,15 @@ def audit_records_for_user(user) -> QuerySet[AuditRecord]:
     """Only the caller's tenant, and only for those who may search the audit log."""
     if not can(user, Cap.SEARCH_AUDIT):
         return AuditRecord.objects.none()
-    return AuditRecord.objects.filter(tenant_id=user.tenant_id).order_by("-created_at", "-id")
+    return tenant_audit_records(user.tenant_id)
+
+
+TENANT_ORDER = ("-created_at", "-id")
+
+
+def tenant_audit_records(tenant_id) -> QuerySet[AuditRecord]:
+    """One tenant's records, newest first (the search's compiled page starts from this too)."""
+    return AuditRecord.objects.filter(tenant_id=tenant_id).order_by(*TENANT_ORDER)
 
 
 def retention_policies_for_user(user) -> QuerySet[RetentionPolicy]:

@@ -1,7 +1,10 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from tenants_app.models import Tenant
 
@@ -61,9 +64,11 @@ class AuditRecordSerializer(serializers.ModelSerializer):
         active time zone DRF renders datetimes in."""
         tenant = self.context.get("tenant")
         slugs = {tenant.pk: tenant.slug} if tenant is not None else {}
-        created_at = serializers.DateTimeField(
-            default_timezone=timezone.get_current_timezone() if settings.USE_TZ else None
-        ).to_representation
+        created_at = _datetime_as_drf_renders(
+            serializers.DateTimeField(
+                default_timezone=timezone.get_current_timezone() if settings.USE_TZ else None
+            )
+        )
 
         pairs = list(zip(self.Meta.fields, self.ROW, strict=True))
 
@@ -80,6 +85,33 @@ class AuditRecordSerializer(serializers.ModelSerializer):
             return out
 
         return as_json
+
+
+def _datetime_as_drf_renders(field):
+    """field.to_representation, with DRF's common case (an aware datetime as ISO 8601 in the
+    field's time zone) taken without its per-value lookups of the format and the zone; anything
+    else (naive values, other formats, overflows) goes to DRF itself."""
+    zone = getattr(field, "timezone", None)
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if zone is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
+        return field.to_representation
+
+    # In a zone that is UTC, a UTC value (what the database gives) renders as itself.
+    utc = zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC")
+
+    def render(value):
+        if type(value) is not datetime or value.utcoffset() is None:
+            return field.to_representation(value)
+        if utc and value.tzinfo is UTC:
+            text = value.isoformat()
+            return text[:-6] + "Z"
+        try:
+            text = value.astimezone(zone).isoformat()
+        except OverflowError:
+            return field.to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return render
 
 
 class RetentionPolicySerializer(serializers.ModelSerializer):

@@ -105,8 +105,11 @@ def audit_search(tenants):
                 "end": end.isoformat(),
                 "record_type": "Windows365CustomerLockbox",
             },
-            "tenant_id = %s AND created_at >= %s AND created_at <= %s AND record_type = ANY(%s)",
-            [tenant.pk, start, end, ["Windows365CustomerLockbox"]],
+            # One record type is one equality, as the API sends it: `record_type = ANY(array)`
+            # keeps PostgreSQL from reading the (tenant, type, time) index in the page's order,
+            # so the hand-written query sorted its rows and never had the API's plan.
+            "tenant_id = %s AND created_at >= %s AND created_at <= %s AND record_type = %s",
+            [tenant.pk, start, end, "Windows365CustomerLockbox"],
         ),
         "free_text": (
             {"q": "printer vpn"},
@@ -117,15 +120,17 @@ def audit_search(tenants):
     for name, (query, where, params) in cases.items():
 
         def api(query=query):
-            response = client.get("/api/v1/audit/records/", query)
-            assert response.status_code == 200
-            return len(response.json()["results"])
+            # The status only, as for /me/: parsing the page's JSON (about 0.1 ms for 50
+            # records) is the client's work, not the endpoint's; the page is checked once below.
+            assert client.get("/api/v1/audit/records/", query).status_code == 200
 
         def me():
             assert client.get("/api/v1/me/").status_code == 200
 
         sql = f"SELECT * FROM audit_app_auditrecord WHERE {where} ORDER BY created_at DESC, id DESC LIMIT 51"
         api_sql = _api_sql(client, query)
+        page = client.get("/api/v1/audit/records/", query).json()["results"]
+        assert all(record["tenant"] == tenant.slug for record in page)
         runs = _timed_rounds(
             {
                 "raw_sql": lambda sql=sql, params=params: _raw(sql, params),
@@ -137,6 +142,7 @@ def audit_search(tenants):
         )
         results[name] = {
             **runs,
+            "page_records": len(page),
             "distinct": "DISTINCT" in api_sql.upper(),
             "same_plan": _plan(sql, params) == _plan(api_sql, None),
             "api_sql_ratio_p95": round(

@@ -211,3 +211,38 @@ def test_the_serializer_alone_renders_any_records_as_the_stock_one(world, varied
     contoso_only = AuditRecordSerializer(records, many=True, context={"tenant": world.contoso})
     assert contoso_only.data == ReferenceSerializer(records, many=True).data
     assert AuditRecordSerializer(records[-1]).data == ReferenceSerializer(records[-1]).data
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Asia/Kolkata", "America/St_Johns", None])
+def test_a_pages_datetimes_render_as_drfs_field_does(zone, settings):
+    """The page's created_at renderer takes DRF's common case directly; every value, zone and
+    edge (naive, microseconds, offsets, the ends of the calendar) renders as the field does."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from audit_app.serializers import _datetime_as_drf_renders
+
+    field = serializers.DateTimeField(default_timezone=ZoneInfo(zone) if zone else None)
+    utc_field = serializers.DateTimeField(default_timezone=UTC)
+    render = _datetime_as_drf_renders(field)
+    values = [
+        datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 7, 1, 23, 30, tzinfo=ZoneInfo("Asia/Kolkata")),
+        datetime(2026, 3, 1, 12, 0),
+        datetime(2026, 3, 1, 12, 0, tzinfo=ZoneInfo("UTC")),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        None,
+    ]
+    for value in values:
+        if value is not None:
+            assert _datetime_as_drf_renders(utc_field)(value) == utc_field.to_representation(value)
+        try:
+            expected = field.to_representation(value)
+        except serializers.ValidationError as error:
+            with pytest.raises(serializers.ValidationError) as raised:
+                render(value)
+            assert raised.value.detail == error.detail
+        else:
+            assert render(value) == expected
