@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from .chain import normalise_details, record_hash
@@ -45,12 +45,14 @@ def audit_record(
     The chain head's row lock is taken last in every transition (after the object's own lock),
     so the lock order is always object -> chain head and appends cannot deadlock.
     """
+    # The connection once, not through the `connection` proxy at each use (issue 17).
+    connection = connections[DEFAULT_DB_ALIAS]
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     actor_name, actor_type = actor_fields(actor)
     details = normalise_details(details)
     request_id = details.get("request_id")
-    last_seq, last_hash = _lock_head_row(tenant_id)
+    last_seq, last_hash = _lock_head_row(tenant_id, connection)
     values = {
         "seq": last_seq + 1,
         "created_at": timezone.now(),
@@ -67,7 +69,7 @@ def audit_record(
     }
     digest = record_hash(last_hash, tenant_id, values)
     values.update(tenant_id=tenant_id, prev_hash=last_hash, hash=digest)
-    record = AuditRecord(id=_insert_and_advance(values), **values)
+    record = AuditRecord(id=_insert_and_advance(values, connection=connection), **values)
     record._state.adding = False
     return record
 
@@ -103,7 +105,7 @@ _INSERT = (
 )
 
 
-def _lock_head_row(tenant_id: int) -> tuple[int, str]:
+def _lock_head_row(tenant_id: int, connection) -> tuple[int, str]:
     """The tenant's chain head, row-locked until the transaction ends (created if missing)."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     sql = f"SELECT last_seq, last_hash FROM {_HEAD} WHERE tenant_id = %s{lock}"
@@ -119,8 +121,9 @@ def _lock_head_row(tenant_id: int) -> tuple[int, str]:
 _ADVANCE_WITH_INSERT = f"WITH advanced AS ({_ADVANCE_HEAD}) {_INSERT}"
 
 
-def _insert_and_advance(values: dict, *, one_statement: bool | None = None) -> int:
+def _insert_and_advance(values: dict, *, one_statement: bool | None = None, connection=None) -> int:
     """Insert the record and move the head to it; returns the record's id."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
     # Each field prepares its value as the ORM would (JSON, time zones, SQLite's datetimes).
     params = [
         field.get_db_prep_save(values[name], connection)
