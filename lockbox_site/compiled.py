@@ -68,8 +68,10 @@ class _Statement:
             self.positions.append(where)
         self.db = queryset.db
         select, klass_info = compiler.select, compiler.klass_info
-        if compiler.annotation_col_map or queryset._known_related_objects:
-            raise ValueError("annotations and known related objects are not supported")
+        if queryset._known_related_objects:
+            raise ValueError("known related objects are not supported")
+        # Annotations become attributes of the instance, as the ORM's iterator sets them.
+        self.annotations = list((compiler.annotation_col_map or {}).items())
         self.model = klass_info["model"]
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
@@ -95,6 +97,8 @@ class _Statement:
             instance = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
             for populator in self.populators:
                 populator.populate(row, instance)
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
             found.append(instance)
         return found
 

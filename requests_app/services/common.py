@@ -1,5 +1,6 @@
 """Pieces every transition shares: the row lock, the audit write, the decision record."""
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
@@ -8,7 +9,7 @@ from lockbox_site.compiled import Compiled, insert, is_prefetched, keep_prefetch
 from lockbox_site.errors import InvalidInput, NotFound
 from lockbox_site.ids import as_id
 
-from ..models import AccessRequest, Decision
+from ..models import AccessRequest, Decision, RequestMessage
 from ..selectors import request_decisions, request_scope, scoped
 from .statements import sign_decision
 
@@ -22,6 +23,10 @@ def _locking_read(scope: str) -> Compiled:
     def build(pk, *limit):
         queryset = AccessRequest.objects.select_related("ticket", "tenant", "requester")
         queryset = queryset.select_for_update(of=("self",))
+        # Whether it has messages: most requests have none, and then the API's response needs
+        # no read of them (lock_access_request keeps the empty list).
+        messages = RequestMessage.objects.filter(access_request=OuterRef("pk"))
+        queryset = queryset.annotate(messages_exist=Exists(messages))
         return scoped(queryset, scope, *limit or (None,)).filter(pk=pk)
 
     return Compiled(build, slots=2 if scope in ("tenant", "requester") else 1)
@@ -40,6 +45,9 @@ def lock_access_request(access_request_id, actor=None) -> AccessRequest:
         found = _LOCKING_READS[scope].first(*values)
     if found is None:
         raise NotFound("No such access request.")
+    if not found.messages_exist:
+        # Messages are only added by a transition, under this lock (_apply keeps its own).
+        keep_prefetched(found, "messages", [])
     return found
 
 
