@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from .chain import normalise_details, record_hash
@@ -48,12 +48,14 @@ def audit_record(
     already locked the head in this transaction (with its object, in that order) passes its
     (last_seq, last_hash) as `locked_head`.
     """
+    # The connection once, not through the `connection` proxy at each use (issue 17).
+    connection = connections[DEFAULT_DB_ALIAS]
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     actor_name, actor_type = actor_fields(actor)
     details = normalise_details(details)
     request_id = details.get("request_id")
-    last_seq, last_hash = locked_head or _lock_head_row(tenant_id)
+    last_seq, last_hash = locked_head or _lock_head_row(tenant_id, connection)
     values = {
         "seq": last_seq + 1,
         "created_at": timezone.now(),
@@ -70,7 +72,7 @@ def audit_record(
     }
     digest = record_hash(last_hash, tenant_id, values)
     values.update(tenant_id=tenant_id, prev_hash=last_hash, hash=digest)
-    values["id"] = _insert_and_advance(values)
+    values["id"] = _insert_and_advance(values, connection=connection)
     # Positional, in field order: the model's fast path (keywords cost it a lookup each).
     record = AuditRecord(*[values[name] for name in _RECORD_ATTNAMES])
     record._state.adding = False
@@ -113,7 +115,7 @@ _INSERT = (
 )
 
 
-def _lock_head_row(tenant_id: int) -> tuple[int, str]:
+def _lock_head_row(tenant_id: int, connection) -> tuple[int, str]:
     """The tenant's chain head, row-locked until the transaction ends (created if missing)."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     sql = f"SELECT last_seq, last_hash FROM {_HEAD} WHERE tenant_id = %s{lock}"
@@ -130,8 +132,9 @@ _ADVANCE_WITH_INSERT = f"WITH advanced AS ({_ADVANCE_HEAD}) {_INSERT}"
 _PREPARED_POSITIONS = [(_INSERT_COLUMNS.index(name), name) for name in _PREPARED]
 
 
-def _insert_and_advance(values: dict, *, one_statement: bool | None = None) -> int:
+def _insert_and_advance(values: dict, *, one_statement: bool | None = None, connection=None) -> int:
     """Insert the record and move the head to it; returns the record's id."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
     # Each field prepares its value as the ORM would (JSON, time zones, SQLite's datetimes).
     params = [values[name] for name in _INSERT_COLUMNS]
     for position, name in _PREPARED_POSITIONS:

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
+from joserfc.util import urlsafe_b64encode
 
 ALGORITHM = "EdDSA"  # SPEC 11 names it; RFC 9864's "Ed25519" means the same signature
 
@@ -76,11 +77,32 @@ def key_id() -> str:
     return signing_key().thumbprint()
 
 
+def _header(key: OKPKey) -> dict:
+    return {"alg": ALGORITHM, "kid": key.thumbprint(), "typ": "JWT"}
+
+
+# (key, its protected header segment, the raw Ed25519 key) for the key signing now.
+_signer: tuple | None = None
+
+
+def _signer_for(key: OKPKey) -> tuple:
+    global _signer
+    if _signer is None or _signer[0] is not key:
+        # joserfc's own header segment for this key, taken from one signature it makes.
+        token = jws.serialize_compact(_header(key), b"", key, algorithms=[ALGORITHM])
+        _signer = (key, token.split(".")[0].encode(), key.private_key)
+    return _signer
+
+
 def sign(payload) -> str:
-    """A compact JWS over the canonical JSON of payload."""
-    key = signing_key()
-    header = {"alg": ALGORITHM, "kid": key.thumbprint(), "typ": "JWT"}
-    return jws.serialize_compact(header, canonical(payload), key, algorithms=[ALGORITHM])
+    """A compact JWS over the canonical JSON of payload (RFC 7515 7.1).
+
+    The bytes joserfc's serialize_compact gives (Ed25519 is deterministic; tests compare
+    them), without its per-call header checks, registry and key thumbprint, which cost each
+    decision more than the signature (issue 17): the header segment is made once per key."""
+    _, header, raw = _signer_for(signing_key())
+    signing_input = header + b"." + urlsafe_b64encode(canonical(payload))
+    return (signing_input + b"." + urlsafe_b64encode(raw.sign(signing_input))).decode("ascii")
 
 
 def verify(token: str) -> dict:

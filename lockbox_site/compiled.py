@@ -13,7 +13,7 @@ skipped.
 from collections.abc import Callable
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.query import get_related_populators
 
 # Marker values: an id no real row has, each distinct, so the compiled parameters can be
@@ -29,7 +29,7 @@ class Compiled:
         self.slots = slots
         self._by_vendor: dict[str, _Statement] = {}
 
-    def _statement(self) -> "_Statement":
+    def _statement(self, connection) -> "_Statement":
         key = connection.vendor
         statement = self._by_vendor.get(key)
         if statement is None:
@@ -41,7 +41,9 @@ class Compiled:
         """The instances the QuerySet would give for these values."""
         if len(values) != self.slots:
             raise TypeError(f"expected {self.slots} values, got {len(values)}")
-        return self._statement().run(values)
+        # The connection once per statement, not through the `connection` proxy at each use.
+        connection = connections[DEFAULT_DB_ALIAS]
+        return self._statement(connection).run(values, connection)
 
     def first(self, *values):
         found = self.rows(*values)
@@ -68,8 +70,8 @@ class _Statement:
         select, klass_info = compiler.select, compiler.klass_info
         if queryset._known_related_objects:
             raise ValueError("known related objects are not supported")
-        # An annotation becomes an attribute of the instance, as the ORM's iterator sets it.
-        self.annotations = tuple(compiler.annotation_col_map.items())
+        # Annotations become attributes of the instance, as the ORM's iterator sets them.
+        self.annotations = tuple((compiler.annotation_col_map or {}).items())
         self.model = klass_info["model"]
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
@@ -78,7 +80,7 @@ class _Statement:
         self.converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
         self.compiler = compiler
 
-    def run(self, values) -> list:
+    def run(self, values, connection) -> list:
         if self.sql is None:
             return []
         params = list(self.params)
@@ -124,7 +126,7 @@ def is_prefetched(instance, name: str) -> bool:
 _WRITES: dict = {}
 
 
-def _insert_statement(model):
+def _insert_statement(model, connection):
     key = ("insert", model, connection.vendor)
     if key not in _WRITES:
         meta = model._meta
@@ -145,7 +147,8 @@ def insert(instance) -> None:
     """`instance.save()` of a new row, its statement built once per model: each field prepares
     its value as save() would (defaults, auto_now_add, JSON, time zones). For models without
     save() overrides or save signals, on the hot paths."""
-    sql, fields, auto = _insert_statement(type(instance))
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, fields, auto = _insert_statement(type(instance), connection)
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -158,7 +161,7 @@ def insert(instance) -> None:
 def update(instance, field_names) -> None:
     """`instance.save(update_fields=field_names)`, its statement built once per model and
     field list; like save(), it fails if the row is gone."""
-    model = type(instance)
+    model, connection = type(instance), connections[DEFAULT_DB_ALIAS]
     key = ("update", model, tuple(field_names), connection.vendor)
     if key not in _WRITES:
         meta, quote = model._meta, connection.ops.quote_name

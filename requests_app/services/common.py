@@ -1,5 +1,6 @@
 """Pieces every transition shares: the row lock, the audit write, the decision record."""
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
@@ -8,7 +9,7 @@ from lockbox_site.compiled import Compiled, insert, is_prefetched, keep_prefetch
 from lockbox_site.errors import InvalidInput, NotFound
 from lockbox_site.ids import as_id
 
-from ..models import AccessRequest, Decision
+from ..models import AccessRequest, Decision, RequestMessage, Webhook
 from ..selectors import request_decisions, request_scope, scoped
 from .statements import sign_decision
 
@@ -22,6 +23,15 @@ def _locking_read(scope: str) -> Compiled:
     def build(pk, *limit):
         queryset = AccessRequest.objects.select_related("ticket", "tenant", "requester")
         queryset = queryset.select_for_update(of=("self",))
+        # Whether it has messages and its tenant enabled webhooks: most have neither, and then
+        # neither is read again (the API's response shows no messages, no webhook event is
+        # written). Messages are only added by a transition, under this lock (_apply keeps its
+        # own); a webhook enabled meanwhile is as if enabled just after this transition.
+        messages = RequestMessage.objects.filter(access_request=OuterRef("pk"))
+        webhooks = Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), disabled_at__isnull=True)
+        queryset = queryset.annotate(
+            messages_exist=Exists(messages), webhooks_exist=Exists(webhooks)
+        )
         return scoped(queryset, scope, *limit or (None,)).filter(pk=pk)
 
     return Compiled(build, slots=2 if scope in ("tenant", "requester") else 1)
@@ -40,6 +50,8 @@ def lock_access_request(access_request_id, actor=None) -> AccessRequest:
         found = _LOCKING_READS[scope].first(*values)
     if found is None:
         raise NotFound("No such access request.")
+    if not found.messages_exist:
+        keep_prefetched(found, "messages", [])
     return found
 
 

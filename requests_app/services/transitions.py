@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit_app.models import RecordType
 from audit_app.refusals import refusals_audited
-from lockbox_site.compiled import update
+from lockbox_site.compiled import is_prefetched, keep_prefetched, update
 from lockbox_site.errors import ApplicationError, InvalidInput, InvalidState, NotAllowed
 from lockbox_site.ids import as_id
 from tenants_app.mfa import step_up_refusal
@@ -291,9 +291,14 @@ def _apply(
         _change(access_request, follow, now)
     update(access_request, SAVED_FIELDS)
     if row.message:
-        RequestMessage.objects.create(
+        message = RequestMessage.objects.create(
             access_request=access_request, author=actor, kind=row.message, text=text, created_at=now
         )
+        if is_prefetched(access_request, "messages"):
+            # The messages kept on the request (read, or none) gain this one, in their order.
+            messages = [*access_request._prefetched_objects_cache["messages"], message]
+            messages.sort(key=lambda m: (m.created_at, m.pk))
+            keep_prefetched(access_request, "messages", messages)
         extra[row.message] = text
     _record(
         row,

@@ -329,6 +329,8 @@ def _enqueue(tenant_id: int, payload: dict) -> int:
 
 def webhooks_enqueue(access_request: AccessRequest, event: str) -> int:
     """One outbox message per registered webhook of the request's tenant, in this transaction."""
+    if not getattr(access_request, "webhooks_exist", True):
+        return 0  # the transition's locking read found no enabled webhook (common.py)
     return _enqueue(access_request.tenant_id, event_payload(access_request, event))
 
 

@@ -74,3 +74,36 @@ def test_an_older_key_still_verifies_and_a_foreign_key_does_not(settings, fresh_
         signing.verify(forged)
     with pytest.raises(signing.SignatureInvalid):
         signing.verify("not.a.jws")
+
+
+def _joserfc_sign(payload) -> str:
+    from joserfc import jws
+
+    key = signing.signing_key()
+    header = {"alg": "EdDSA", "kid": key.thumbprint(), "typ": "JWT"}
+    return jws.serialize_compact(header, signing.canonical(payload), key, algorithms=["EdDSA"])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"b": 2, "a": "é", "nested": {"z": [1, None, True], "emoji": "🔐"}},
+        {"text": "x" * 5000, "quote": '"\\/\n'},
+    ],
+)
+def test_a_signature_is_the_bytes_joserfc_makes(fresh_keys, payload):
+    """sign() makes the compact JWS itself (issue 17): byte for byte joserfc's, and it verifies."""
+    token = signing.sign(payload)
+    assert token == _joserfc_sign(payload)
+    assert signing.verify(token) == payload
+
+
+def test_a_new_signing_key_signs_at_once(settings, fresh_keys):
+    first = signing.sign({"n": 1})
+    (fresh_keys / "signing-key.pem").rename(fresh_keys / "old.pem")
+    signing.signing_key.cache_clear()
+    signing.verify_keys.cache_clear()
+    second = signing.sign({"n": 1})
+    assert second.split(".")[0] != first.split(".")[0]  # another kid
+    assert second == _joserfc_sign({"n": 1})

@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from requests_app import services
 from requests_app.models import OutboxMessage
@@ -109,3 +110,19 @@ def test_after_a_failed_publish_the_process_stops_trying_for_a_while(
             make_request(stage="pending_customer")
     assert publish.call_count == 1  # the second message did not wait on a dead broker
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_decision_publishes_its_messages_only_after_its_commit(world, make_request):
+    access_request = make_request(stage="pending_customer")
+    seen = []
+
+    def publish(name, args, retry):
+        # No transaction is open, and the message it names is already committed.
+        committed = OutboxMessage.objects.filter(pk=args[0]).exists()
+        seen.append((connection.in_atomic_block, committed))
+
+    with mock.patch("lockbox_site.celery.app.send_task", side_effect=publish):
+        services.access_request_approve(actor=world.approver, access_request_id=access_request.pk)
+    assert seen
+    assert set(seen) == {(False, True)}

@@ -349,11 +349,80 @@ def test_an_approval_reads_the_decisions_once(world, make_request):
     reads = [sql for sql in sent if sql.startswith("SELECT")]
     assert sum('FROM "requests_app_decision"' in sql for sql in reads) == 1
     assert sum('FROM "tenants_app_cloudpc"' in sql for sql in reads) == 1
-    # The token with its user, tenant and groups, the locked request, its decisions, its
-    # Cloud PCs, the chain head, the webhooks, and the messages the response shows.
-    assert len(reads) == 7, reads
+    # The token with its user, tenant and groups, the locked request (with whether it has
+    # messages and its tenant webhooks: neither, so neither is read), its decisions, its Cloud
+    # PCs and the chain head.
     assert not any(sql.startswith('SELECT "auth_group"') for sql in reads)
+    assert not any(sql.startswith('SELECT "requests_app_requestmessage"') for sql in reads)
+    assert not any(sql.startswith('SELECT "requests_app_webhook"') for sql in reads)
+    assert len(reads) == 5, reads
     # The request, the decision, the record with the head's advance (one statement on
     # PostgreSQL, two on SQLite) and the outbox message.
     writes = [sql for sql in sent if sql.startswith(("INSERT", "UPDATE", "WITH"))]
     assert len(writes) == (4 if connection.vendor == "postgresql" else 5), writes
+
+
+def test_a_transition_shows_the_messages_it_read_or_wrote(world, make_request):
+    """The locking read says whether the request has messages (issue 17): one without them
+    shows none without reading them (test above), a question asked shows at once, and a
+    request with messages reads and shows them all."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    def client(user):
+        return APIClient(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user)[1]}")
+
+    access_request = make_request(stage="pending_customer")
+    url = f"/api/v1/requests/{access_request.pk}"
+    asked = client(world.approver).post(f"{url}/request-info/", {"question": "Which user?"})
+    assert asked.status_code == 200
+    assert [(m["kind"], m["text"]) for m in asked.json()["messages"]] == [
+        ("question", "Which user?")
+    ]
+    answered = client(world.engineer).post(f"{url}/answer/", {"answer": "alex"})
+    assert [(m["kind"], m["by"]) for m in answered.json()["messages"]] == [
+        ("question", world.approver.username),
+        ("answer", world.engineer.username),
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        approved = client(world.approver).post(f"{url}/approve/")
+    assert approved.json()["status"] == "approved"
+    assert [m["text"] for m in approved.json()["messages"]] == ["Which user?", "alex"]
+    reads = [q["sql"] for q in captured.captured_queries]
+    assert sum(sql.startswith('SELECT "requests_app_requestmessage"') for sql in reads) == 1
+    # What the API shows is what a fresh read of the request shows.
+    fresh = client(world.approver).get(f"{url}/").json()
+    assert fresh["messages"] == approved.json()["messages"]
+
+
+def test_a_decision_reads_the_webhooks_only_of_a_tenant_that_enabled_one(world, make_request):
+    """The locking read says whether the tenant has an enabled webhook (issue 17): the event is
+    written to each enabled endpoint as before, and without one nothing is read or written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def approve():
+        access_request = make_request(stage="pending_customer")
+        before = list(OutboxMessage.objects.values_list("pk", flat=True))
+        with CaptureQueriesContext(connection) as captured:
+            services.access_request_approve(
+                actor=world.approver, access_request_id=access_request.pk
+            )
+        read = sum(
+            q["sql"].startswith('SELECT "requests_app_webhook"') for q in captured.captured_queries
+        )
+        events = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.WEBHOOK).exclude(
+            pk__in=before
+        )
+        return read, [(m.webhook_id, m.payload["event"]) for m in events]
+
+    assert approve() == (0, [])
+    webhook = Webhook.objects.create(
+        tenant=world.contoso, url="https://hooks.contoso.example/lockbox", secret="s"
+    )
+    Webhook.objects.create(tenant=world.fabrikam, url="https://hooks.fabrikam.example/", secret="s")
+    assert approve() == (1, [(webhook.pk, "request.approved")])
+    Webhook.objects.filter(pk=webhook.pk).update(disabled_at=timezone.now())
+    assert approve() == (0, [])
