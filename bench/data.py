@@ -135,9 +135,14 @@ def audit_records(tenant_list, total: int, *, days: int = 365, seed: int = 1) ->
                 "last_hash": last_hash[tenant.pk],
             },
         )
+    settle()
+
+
+def settle() -> None:
+    """Finish the audit table's pending maintenance before anything is measured: PostgreSQL
+    vacuums a table after many inserts or deletes (autovacuum's thresholds) and the first reads
+    set every page's hint bits, and either would otherwise run on these 2 cores during the next
+    measurement."""
     with connection.cursor() as cursor:
-        # Settle what the COPY left to do before anything is measured: PostgreSQL vacuums a
-        # table after many inserts (autovacuum_vacuum_insert_threshold) and the first reads set
-        # every page's hint bits, and either would run on these 2 cores during the next case.
         cursor.execute("VACUUM (ANALYZE) audit_app_auditrecord")
         cursor.execute("CHECKPOINT")
