@@ -32,12 +32,13 @@ def record_hash(prev_hash: str, tenant_id: int, values: dict) -> str:
     return hashlib.sha256((prev_hash + record_payload(tenant_id, values)).encode()).hexdigest()
 
 
-def payload_pieces(tenant_id, values: dict, slots: dict) -> tuple[list[str], list[str]] | None:
+def payload_pieces(tenant_id, values: dict, slots: dict) -> tuple[list[str], list[str]]:
     """The payload cut around values only the database knows yet, for an append computed there
     (PostgreSQL's lockbox_operator_action): `values` and `tenant_id` hold marker values, and
     `slots` maps each marker's JSON text to its slot's name. Returns (pieces, slot names in
-    order of appearance), so that payload = pieces[0] + slot 1 + pieces[1] + ... ; None if a
-    marker's text occurs where it was not put (a user's text holding it: use the Python path)."""
+    order of appearance), so that payload = pieces[0] + slot 1 + pieces[1] + ... . A marker's
+    text found where it was not put (a user's text holding it) adds a slot: the caller compares
+    the slots with those it put and takes the Python path if they differ."""
     payload = record_payload(tenant_id, values)
     pieces, names, rest = [], [], payload
     while True:

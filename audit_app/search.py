@@ -101,17 +101,8 @@ class SearchPage:
 
     def queryset(self):
         """The same page as an ordinary QuerySet (what the ORM would run)."""
-        queryset = self.filterset.qs
-        for kind, arg, value in self.ops:
-            if kind == "values":
-                queryset = queryset.values(*arg)
-            elif kind == "order_by":
-                queryset = queryset.order_by(*arg)
-            elif kind == "filter":
-                queryset = queryset.filter(**{arg: value})
-            else:
-                queryset = queryset[arg[0] : arg[1]]
-        return queryset
+        values = (value for kind, _, value in self.ops if kind == "filter")
+        return _replay(self.filterset.qs, self.ops, values)
 
     def _rows(self) -> list:
         shape = self._shape()
@@ -175,16 +166,7 @@ class SearchPage:
         for name, marker in zip(names, marked[1 : 1 + len(names)], strict=True):
             cleaned[name] = marker
         queryset = self.filterset.apply(tenant_audit_records(marked[0]), cleaned)
-        op_markers = iter(marked[1 + len(names) :])
-        for kind, arg, _ in self.ops:
-            if kind == "values":
-                queryset = queryset.values(*arg)
-            elif kind == "order_by":
-                queryset = queryset.order_by(*arg)
-            elif kind == "filter":
-                queryset = queryset.filter(**{arg: next(op_markers)})
-            else:
-                queryset = queryset[arg[0] : arg[1]]
+        queryset = _replay(queryset, self.ops, iter(marked[1 + len(names) :]))
         statement = _Statement.of(queryset, marked, slots)
         if statement is None:
             return _NOT_COMPILABLE
@@ -343,3 +325,19 @@ def _psycopg_timestamptz():
 
     oid = psycopg.postgres.types["timestamptz"].oid
     return oid, psycopg.adapters.get_loader(oid, Format.TEXT)
+
+
+def _replay(queryset, ops, filter_values):
+    """Apply the recorded page operations; each "filter" takes the next of filter_values (the
+    search's own values, or the markers a compiled statement is built with)."""
+    filter_values = iter(filter_values)
+    for kind, arg, _ in ops:
+        if kind == "values":
+            queryset = queryset.values(*arg)
+        elif kind == "order_by":
+            queryset = queryset.order_by(*arg)
+        elif kind == "filter":
+            queryset = queryset.filter(**{arg: next(filter_values)})
+        else:
+            queryset = queryset[arg[0] : arg[1]]
+    return queryset
