@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from .addresses import stored_client_ip
 from .chain import normalise_details, record_hash
 from .models import ActorType, AuditChainHead, AuditRecord, Result
 
@@ -66,7 +67,7 @@ def audit_record(
         "object_type": str(object_type),
         "object_id": str(object_id),
         "result": str(result),
-        "client_ip": client_ip or None,
+        "client_ip": stored_client_ip(client_ip, connection.vendor),
         "details": details,
         "request_id": int(request_id) if request_id is not None else None,
     }

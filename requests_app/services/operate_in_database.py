@@ -12,6 +12,7 @@ import json
 
 from django.db import connection
 
+from audit_app.addresses import stored_client_ip
 from audit_app.chain import normalise_details, payload_pieces
 from audit_app.models import AuditRecord, Operation, RecordType, Result
 from audit_app.services import actor_fields
@@ -61,7 +62,7 @@ def operate_in_one_statement(actor, cloud_pc_pk: int, action: str, client_ip, no
         "object_type": "CloudPC",
         "object_id": str(cloud_pc_pk),
         "result": str(Result.SUCCESS),
-        "client_ip": client_ip or None,
+        "client_ip": stored_client_ip(client_ip, "postgresql"),
         # What cloud_pc_operate's Python path records, normalised as audit_record does.
         "details": normalise_details({"request_id": _REQUEST, "action": action, "cloud_pc": _NAME}),
         "request_id": _REQUEST,
