@@ -289,6 +289,10 @@ def _apply(
     if row.lockbox_off and not access_request.tenant.lockbox_enabled:
         follow = TRANSITIONS[row.lockbox_off]
         _change(access_request, follow, now)
+    # The extensions a revocation reaches are locked now, before the chain head (taken by the
+    # first record below): a decision on an extension locks it, then the head, and the other
+    # order deadlocked with it.
+    children = _extensions(access_request, row)
     update(access_request, SAVED_FIELDS)
     if row.message:
         message = RequestMessage.objects.create(
@@ -321,7 +325,7 @@ def _apply(
             previous=previous,
             extra={},
         )
-    for child in _extensions(access_request, row):
+    for child in children:
         cascade = row.cascade[0] if child.status == Status.APPROVED else row.cascade[1]
         _apply(
             row=TRANSITIONS[cascade],
@@ -354,11 +358,13 @@ SAVED_FIELDS = [
 
 
 def _extensions(access_request: AccessRequest, row: Transition) -> list[AccessRequest]:
-    """The extensions a revocation reaches: approved ones not yet over, and pending ones."""
+    """The extensions a revocation reaches, locked in id order: approved ones not yet over,
+    and pending ones."""
     if not row.cascade:
         return []
     return list(
-        access_request.extensions.filter(status__in=AccessRequest.OPEN)
+        access_request.extensions.select_for_update()
+        .filter(status__in=AccessRequest.OPEN)
         .order_by("pk")
         .only("pk", "status")
     )
