@@ -3,7 +3,7 @@
 PC. Shared by the action's Python path (sessions.py) and its one-statement PostgreSQL path
 (operate_in_database.py)."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from tenants_app.models import CloudPC
 
@@ -26,7 +26,7 @@ GRANT_COLUMNS = _columns(
 _CONVERTERS: dict = {}
 
 
-def _converted(model, row, names):
+def _converted(model, row, names, connection):
     """Values as the ORM gives them (JSON decoded, SQLite's datetimes parsed): the same
     converters the ORM's compiler applies, looked up once per model, columns and backend."""
     key = (model, tuple(names), connection.vendor)
@@ -45,11 +45,15 @@ def _converted(model, row, names):
     return out
 
 
-def grant_from_row(row) -> AccessRequest:
-    return AccessRequest.from_db(
-        connection.alias, GRANT_COLUMNS, _converted(AccessRequest, row, GRANT_COLUMNS)
-    )
+# The caller's connection, looked up once: each use of the `connection` proxy is a lookup in
+# the thread's connections (issue 17).
+def grant_from_row(row, connection=None) -> AccessRequest:
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    values = _converted(AccessRequest, row, GRANT_COLUMNS, connection)
+    return AccessRequest.from_db(connection.alias, GRANT_COLUMNS, values)
 
 
-def cloud_pc_from_row(row) -> CloudPC:
-    return CloudPC.from_db(connection.alias, PC_COLUMNS, _converted(CloudPC, row, PC_COLUMNS))
+def cloud_pc_from_row(row, connection=None) -> CloudPC:
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    values = _converted(CloudPC, row, PC_COLUMNS, connection)
+    return CloudPC.from_db(connection.alias, PC_COLUMNS, values)

@@ -10,7 +10,7 @@ number, the tenant) and cuts it there; the function puts the values back.
 
 import json
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from audit_app.addresses import stored_client_ip
 from audit_app.chain import normalise_details, payload_pieces
@@ -42,7 +42,7 @@ FALLBACK = object()  # the Python path must do it (see operate)
 
 
 def available() -> bool:
-    return connection.vendor == "postgresql"
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
 def operate_in_one_statement(actor, cloud_pc_pk: int, action: str, client_ip, now):
@@ -51,6 +51,7 @@ def operate_in_one_statement(actor, cloud_pc_pk: int, action: str, client_ip, no
     in the actor's own values, or a tenant with no chain head yet."""
     if not available():
         return FALLBACK
+    connection = connections[DEFAULT_DB_ALIAS]  # once: each proxy use is a lookup (issue 17)
     actor_name, actor_type = actor_fields(actor)
     values = {
         "seq": _SEQ,
@@ -94,4 +95,4 @@ def operate_in_one_statement(actor, cloud_pc_pk: int, action: str, client_ip, no
     if row[0] is None:
         return FALLBACK
     split = 1 + len(GRANT_COLUMNS)
-    return grant_from_row(row[1:split]), cloud_pc_from_row(row[split:])
+    return grant_from_row(row[1:split], connection), cloud_pc_from_row(row[split:], connection)

@@ -32,6 +32,12 @@ NAMES = [
     "emoji 😀 and 𝄞",
     "\u2028\u2029",
     'all "é\\😀\n" of it',
+    # Around the fast path for printable ASCII (migration 0012): its edges, and one character
+    # that leaves it.
+    " !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~",
+    "plain but DEL \x7f",
+    "plain but a tab\t",
+    "",
 ]
 
 
