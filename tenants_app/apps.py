@@ -6,4 +6,9 @@ class TenantsAppConfig(AppConfig):
     verbose_name = "Tenants"
 
     def ready(self):
+        from lockbox_site import db_timestamps
+
         from . import signals  # noqa: F401  (connects the sign-in failure audit)
+
+        # Site-wide, here because this is the first of the project's apps to be ready.
+        db_timestamps.connect()
