@@ -169,6 +169,7 @@ def run(started):
     if "3" in CASES:
         seconds, rounds = (10 if SCALE >= 0.5 else 4), 3
         pool = cases.make_pending(world, MAX_RATE * seconds * rounds + MAX_RATE * 4)
+        data.settle()  # autovacuum on the new pool would otherwise run during the rounds
         port = free_port()
         server = gunicorn(port, WORKERS)
         try:

@@ -139,10 +139,13 @@ def audit_records(tenant_list, total: int, *, days: int = 365, seed: int = 1) ->
 
 
 def settle() -> None:
-    """Finish the audit table's pending maintenance before anything is measured: PostgreSQL
-    vacuums a table after many inserts or deletes (autovacuum's thresholds) and the first reads
-    set every page's hint bits, and either would otherwise run on these 2 cores during the next
-    measurement."""
+    """Finish pending maintenance before anything is measured: PostgreSQL vacuums a table after
+    many inserts or deletes (autovacuum's thresholds) and the first reads set every page's hint
+    bits, and either would otherwise run on these 2 cores during the next measurement. The
+    other tables are analysed too, as autovacuum does once they have changed enough: without
+    statistics the planner takes a seeded table of a few rows for one of hundreds (a hash join
+    for a user's groups, where an index lookup does)."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE) audit_app_auditrecord")
+        cursor.execute("ANALYZE")
         cursor.execute("CHECKPOINT")
