@@ -6,10 +6,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from lockbox_site.model_loading import LoadedPlainly
 from tenants_app.models import CloudPC, Tenant
 
 
-class Ticket(models.Model):
+class Ticket(LoadedPlainly):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         COMPLETED = "completed", "Completed"
@@ -50,7 +51,7 @@ class AccessRequestQuerySet(models.QuerySet):
         )
 
 
-class AccessRequest(models.Model):
+class AccessRequest(LoadedPlainly):
     class Status(models.TextChoices):
         PENDING_INTERNAL = "pending_internal", "Pending internal approval"
         PENDING_CUSTOMER = "pending_customer", "Pending customer approval"
@@ -171,7 +172,7 @@ class AccessRequest(models.Model):
         )
 
 
-class Decision(models.Model):
+class Decision(LoadedPlainly):
     class Stage(models.TextChoices):
         INTERNAL = "internal", "Internal (Support Manager)"
         CUSTOMER = "customer", "Customer"
@@ -229,7 +230,7 @@ class Decision(models.Model):
         return decoded.get("kid", "") if isinstance(decoded, dict) else ""
 
 
-class RequestMessage(models.Model):
+class RequestMessage(LoadedPlainly):
     """The question-and-answer thread on a request (SPEC 10, `messages`)."""
 
     class Kind(models.TextChoices):

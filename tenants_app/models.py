@@ -4,12 +4,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from lockbox_site.model_loading import LoadedPlainly
+
 from . import policy
 
 LOCKBOX_PLANS = {"E5"}
 
 
-class Tenant(models.Model):
+class Tenant(LoadedPlainly):
     class Kind(models.TextChoices):
         CUSTOMER = "customer", "Customer"
         PROVIDER = "provider", "Provider"
@@ -106,7 +108,7 @@ class CaseInsensitiveUserManager(UserManager):
             return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
-class User(AbstractUser):
+class User(AbstractUser, LoadedPlainly):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="users")
 
     objects = CaseInsensitiveUserManager()
@@ -117,7 +119,7 @@ class User(AbstractUser):
         return self.username
 
 
-class CloudPC(models.Model):
+class CloudPC(LoadedPlainly):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         RESTARTING = "restarting", "Restarting"
