@@ -100,10 +100,15 @@ def refusal_of(rule: Rule, actor, access_request: AccessRequest, now) -> Applica
 def allowed_actions(actor, access_request: AccessRequest, now) -> set[str]:
     """What `actor` may do now with a request it can see (one from access_requests_for_user;
     a request it cannot see allows nothing: every action on it is a 404)."""
+    # A row for another state is refused whoever asks (refusal_of's 409): skipped before its
+    # capability and guard checks, which every API response runs for each row.
+    status = access_request.status
     allowed = {
         row.action
         for row in TRANSITIONS.values()
-        if row.who != Who.UNCHECKED and refusal_of(row, actor, access_request, now) is None
+        if row.who != Who.UNCHECKED
+        and status in row.states
+        and refusal_of(row, actor, access_request, now) is None
     }
     if "approve" in allowed and access_request.status == Status.PENDING_CUSTOMER:
         # One approver's second approval of a quorum is a 409.
