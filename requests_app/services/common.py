@@ -127,9 +127,12 @@ def record_decision(
     automatic=False,
     now=None,
     duration_minutes=None,
+    save_request_fields=None,
 ) -> Decision:
     """Save a decision; a customer-side one is signed here, after the transition's changes to
-    the request and before its audit record (pass it to audit_transition as `decision`)."""
+    the request and before its audit record (pass it to audit_transition as `decision`).
+    `save_request_fields`: the request's changed fields, saved first (one statement with the
+    decision's insert on PostgreSQL)."""
     decision = Decision(
         access_request=access_request,
         stage=stage,
@@ -141,7 +144,8 @@ def record_decision(
         created_at=now or timezone.now(),
     )
     sign_decision(access_request, decision)
-    insert(decision)
+    after = None if save_request_fields is None else (access_request, save_request_fields)
+    insert(decision, after_update=after)
     if is_prefetched(access_request, "decisions"):
         # The request's decisions read so far gain this one, in their order.
         decisions = [*access_request.decisions.all(), decision]

@@ -168,9 +168,23 @@ def _change(access_request: AccessRequest, row: Transition, now, *, minutes=None
         access_request.review_status = row.review
 
 
-def _record(row: Transition, access_request, *, actor, comment, now, client_ip, previous, extra):
-    """Sign and save the row's decision, then its audit record (which carries the signature)."""
+def _record(
+    row: Transition,
+    access_request,
+    *,
+    actor,
+    comment,
+    now,
+    client_ip,
+    previous,
+    extra,
+    save_request_fields=None,
+):
+    """Sign and save the row's decision, then its audit record (which carries the signature).
+    `save_request_fields`: the request's changes not saved yet (saved with the decision)."""
     decision = None
+    if row.decision is None and save_request_fields is not None:
+        update(access_request, save_request_fields)
     if row.decision is not None:
         stage, outcome = row.decision
         decision = record_decision(
@@ -182,6 +196,7 @@ def _record(row: Transition, access_request, *, actor, comment, now, client_ip, 
             automatic=row.automatic,
             now=now,
             duration_minutes=extra.get("duration_minutes"),
+            save_request_fields=save_request_fields,
         )
     details = {} if actor is None else {"comment": comment}
     if row.details is not None:
@@ -298,8 +313,12 @@ def _apply(
     # first record below): a decision on an extension locks it, then the head, and the other
     # order deadlocked with it.
     children = _extensions(access_request, row)
-    update(access_request, SAVED_FIELDS)
+    # The changes are saved with the decision (_record: one statement on PostgreSQL), or now
+    # when a message is written first.
+    unsaved = SAVED_FIELDS
     if row.message:
+        update(access_request, SAVED_FIELDS)
+        unsaved = None
         message = RequestMessage.objects.create(
             access_request=access_request, author=actor, kind=row.message, text=text, created_at=now
         )
@@ -318,6 +337,7 @@ def _apply(
         client_ip=client_ip,
         previous=previous,
         extra=extra,
+        save_request_fields=unsaved,
     )
     if follow is not None:
         _record(
