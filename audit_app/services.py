@@ -7,7 +7,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from .addresses import stored_client_ip
-from .chain import normalise_details, record_hash
+from .chain import normalise_details, payload_pieces, record_hash
 from .models import ActorType, AuditChainHead, AuditRecord, Result
 
 SYSTEM_ACTOR = "System"
@@ -56,9 +56,8 @@ def audit_record(
     actor_name, actor_type = actor_fields(actor)
     details = normalise_details(details)
     request_id = details.get("request_id")
-    last_seq, last_hash = locked_head or _lock_head_row(tenant_id, connection)
     values = {
-        "seq": last_seq + 1,
+        "seq": _SEQ,
         "created_at": timezone.now(),
         "record_type": str(record_type),
         "operation": str(operation),
@@ -71,9 +70,18 @@ def audit_record(
         "details": details,
         "request_id": int(request_id) if request_id is not None else None,
     }
-    digest = record_hash(last_hash, tenant_id, values)
-    values.update(tenant_id=tenant_id, prev_hash=last_hash, hash=digest)
-    values["id"] = _insert_and_advance(values, connection=connection)
+    appended = None
+    if locked_head is None and APPEND_IN_DATABASE and connection.vendor == "postgresql":
+        appended = _append_in_database(tenant_id, values, connection)
+    if appended is not None:
+        values["id"], values["seq"], values["prev_hash"], values["hash"] = appended
+        values["tenant_id"] = tenant_id
+    else:
+        last_seq, last_hash = locked_head or _lock_head_row(tenant_id, connection)
+        values["seq"] = last_seq + 1
+        digest = record_hash(last_hash, tenant_id, values)
+        values.update(tenant_id=tenant_id, prev_hash=last_hash, hash=digest)
+        values["id"] = _insert_and_advance(values, connection=connection)
     # Positional, in field order: the model's fast path (keywords cost it a lookup each).
     record = AuditRecord(*[values[name] for name in _RECORD_ATTNAMES])
     record._state.adding = False
@@ -114,6 +122,51 @@ _INSERT = (
     f"INSERT INTO {AuditRecord._meta.db_table} ({', '.join(_INSERT_COLUMNS)})"
     f" VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))}) RETURNING id"
 )
+
+
+# PostgreSQL appends in one statement, lockbox_audit_append (migration 0015), which computes the
+# hash there from the canonical payload cut where the sequence number goes (audit_app.chain's
+# payload_pieces). False (tests) takes the Python path below on PostgreSQL too.
+APPEND_IN_DATABASE = True
+_SEQ = -7_340_000_201  # a marker no sequence number is
+_SEQ_SLOTS = {str(_SEQ): "seq"}
+_SEPARATOR = "\x1f"  # joins the pieces: canonical JSON (ASCII, control characters escaped) has none
+_APPEND_COLUMNS = [  # lockbox_audit_append's parameters, in its order
+    "tenant_id",
+    "created_at",
+    "record_type",
+    "operation",
+    "actor",
+    "actor_type",
+    "object_type",
+    "object_id",
+    "result",
+    "client_ip",
+    "details",
+    "request_id",
+]
+_APPEND = (
+    "SELECT o_id, o_seq, o_prev_hash, o_hash FROM lockbox_audit_append"
+    f"({', '.join(['%s'] * (len(_APPEND_COLUMNS) + 1))})"
+)
+_APPEND_PREPARED = [(_APPEND_COLUMNS.index(name), name) for name in _PREPARED]
+
+
+def _append_in_database(tenant_id: int, values: dict, connection):
+    """(id, seq, prev_hash, hash) of the record appended in one statement; None where the
+    Python path must append: the marker's text found in the record's own values (it would be
+    cut there too), or a tenant without a chain head yet."""
+    pieces, names = payload_pieces(tenant_id, values, _SEQ_SLOTS)
+    if names != ["seq"]:
+        return None
+    given = {**values, "tenant_id": tenant_id}
+    params = [given[name] for name in _APPEND_COLUMNS]
+    for position, name in _APPEND_PREPARED:
+        params[position] = _PREPARED[name].get_db_prep_save(given[name], connection)
+    params.append(_SEPARATOR.join(pieces))
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND, params)
+        return cursor.fetchone()
 
 
 def _lock_head_row(tenant_id: int, connection) -> tuple[int, str]:

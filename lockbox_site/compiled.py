@@ -143,25 +143,45 @@ def _insert_statement(model, connection):
     return _WRITES[key]
 
 
-def insert(instance) -> None:
+def insert(instance, *, after_update=None) -> None:
     """`instance.save()` of a new row, its statement built once per model: each field prepares
     its value as save() would (defaults, auto_now_add, JSON, time zones). For models without
-    save() overrides or save signals, on the hot paths."""
+    save() overrides or save signals, on the hot paths.
+
+    `after_update=(other, field_names)`: update(other, field_names) first; on PostgreSQL both
+    in one statement (a data-modifying WITH: one round trip less, issue 17)."""
     connection = connections[DEFAULT_DB_ALIAS]
     sql, fields, auto = _insert_statement(type(instance), connection)
     params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    counted = None
+    if after_update is not None and connection.vendor == "postgresql":
+        other, field_names = after_update
+        update_sql, update_params = _update_statement(other, field_names, connection)
+        counted = other
+        # The updated rows counted in the insert's RETURNING: the update must find its row.
+        if auto is not None:  # the insert's own RETURNING (the new id) goes first
+            sql = sql.rsplit(" RETURNING ", 1)[0]
+        quoted = f"{connection.ops.quote_name(auto.column)}, " if auto is not None else ""
+        sql = f"{sql} RETURNING {quoted}(SELECT count(*) FROM updated)"
+        sql = f"WITH updated AS ({update_sql} RETURNING 1) {sql}"
+        params = update_params + params
+    elif after_update is not None:
+        update(*after_update)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if auto is not None:
-            setattr(instance, auto.attname, cursor.fetchone()[0])
+        row = cursor.fetchone() if auto is not None or counted is not None else None
+    if counted is not None and row[-1] != 1:
+        raise type(counted).DoesNotExist(
+            f"{type(counted).__name__} {counted.pk} is gone; nothing updated."
+        )
+    if auto is not None:
+        setattr(instance, auto.attname, row[0])
     instance._state.adding = False
     instance._state.db = connection.alias
 
 
-def update(instance, field_names) -> None:
-    """`instance.save(update_fields=field_names)`, its statement built once per model and
-    field list; like save(), it fails if the row is gone."""
-    model, connection = type(instance), connections[DEFAULT_DB_ALIAS]
+def _update_statement(instance, field_names, connection) -> tuple[str, list]:
+    model = type(instance)
     key = ("update", model, tuple(field_names), connection.vendor)
     if key not in _WRITES:
         meta, quote = model._meta, connection.ops.quote_name
@@ -175,6 +195,14 @@ def update(instance, field_names) -> None:
     sql, fields = _WRITES[key]
     params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
     params.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
+    return sql, params
+
+
+def update(instance, field_names) -> None:
+    """`instance.save(update_fields=field_names)`, its statement built once per model and
+    field list; like save(), it fails if the row is gone."""
+    model, connection = type(instance), connections[DEFAULT_DB_ALIAS]
+    sql, params = _update_statement(instance, field_names, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if cursor.rowcount != 1:

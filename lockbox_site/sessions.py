@@ -27,8 +27,11 @@ class IdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # The path first: an API request (a token's, mostly) never loads the session's user.
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+        if user is not None and user.is_authenticated:
             tenant = getattr(user, "tenant", None)
             if tenant is not None:
                 self._slide(request.session, tenant.idle_timeout_minutes * 60)

@@ -2,6 +2,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from lockbox_site.compiled import Compiled, is_prefetched, keep_prefetched
+from lockbox_site.folded import Fold
 from tenants_app.models import CloudPC
 from tenants_app.roles import Cap, can
 
@@ -88,6 +89,34 @@ _RELATIONS = {
         )
     ),
 }
+
+
+# The same relations as JSON columns of a statement that reads requests (lockbox_site.folded):
+# a transition's locking read carries them, so they cost no statement of their own.
+_FOLDS = {
+    "decisions": Fold(
+        lambda ref: Decision.objects.filter(access_request_id=ref),
+        Decision,
+        related="actor",
+        order=("created_at", "id"),
+    ),
+    "cloud_pcs": Fold(
+        lambda ref: CloudPC.objects.filter(access_requests=ref), CloudPC, order=("name",)
+    ),
+}
+
+
+def folded_relations(outer_ref) -> dict:
+    """Columns `<name>_rows` for annotate(): the request's decisions and Cloud PCs."""
+    return {f"{name}_rows": fold.column(outer_ref) for name, fold in _FOLDS.items()}
+
+
+def keep_folded_relations(access_request: AccessRequest) -> None:
+    """Keep what folded_relations' columns carried as the request's relations, as if read."""
+    for name, fold in _FOLDS.items():
+        keep_prefetched(
+            access_request, name, fold.instances(getattr(access_request, f"{name}_rows"))
+        )
 
 
 def _relation(access_request: AccessRequest, name: str) -> list:

@@ -1,6 +1,8 @@
 """Pieces every transition shares: the row lock, the audit write, the decision record."""
 
-from django.db.models import Exists, OuterRef
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import BooleanField, Exists, OuterRef, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from audit_app.models import Operation, RecordType
@@ -10,7 +12,13 @@ from lockbox_site.errors import InvalidInput, NotFound
 from lockbox_site.ids import as_id
 
 from ..models import AccessRequest, Decision, RequestMessage, Webhook
-from ..selectors import request_decisions, request_scope, scoped
+from ..selectors import (
+    folded_relations,
+    keep_folded_relations,
+    request_decisions,
+    request_scope,
+    scoped,
+)
 from .statements import sign_decision
 
 
@@ -25,16 +33,38 @@ def _locking_read(scope: str) -> Compiled:
         queryset = queryset.select_for_update(of=("self",))
         # Whether it has messages and its tenant enabled webhooks: most have neither, and then
         # neither is read again (the API's response shows no messages, no webhook event is
-        # written). Messages are only added by a transition, under this lock (_apply keeps its
-        # own); a webhook enabled meanwhile is as if enabled just after this transition.
+        # written). A webhook enabled meanwhile is as if enabled just after this transition.
         messages = RequestMessage.objects.filter(access_request=OuterRef("pk"))
         webhooks = Webhook.objects.filter(tenant_id=OuterRef("tenant_id"), disabled_at__isnull=True)
         queryset = queryset.annotate(
-            messages_exist=Exists(messages), webhooks_exist=Exists(webhooks)
+            messages_exist=Exists(messages),
+            webhooks_exist=Exists(webhooks),
+            # Its decisions and Cloud PCs too, as JSON (issue 17: two statements less).
+            **folded_relations(OuterRef("pk")),
+            fresh=_fresh(),
         )
         return scoped(queryset, scope, *limit or (None,)).filter(pk=pk)
 
     return Compiled(build, slots=2 if scope in ("tenant", "requester") else 1)
+
+
+def _fresh():
+    """Whether the columns read beside the row are as of the lock (True) or may be older.
+
+    PostgreSQL reads a statement's subqueries in the snapshot taken when the statement began.
+    A transaction that held the row's lock meanwhile (an answer adding a message, the previous
+    approval of a quorum adding its decision) changed the row, so the row returned is its new
+    version while the subqueries still saw the old state: the row's xmin differs from the one
+    the statement's snapshot sees. Then the relations are read again after the lock. (SQLite
+    runs one writer at a time: what a statement reads is current.)"""
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return Value(True, output_field=BooleanField())
+    table = connections[DEFAULT_DB_ALIAS].ops.quote_name(AccessRequest._meta.db_table)
+    return RawSQL(
+        f"{table}.xmin = (SELECT seen.xmin FROM {table} seen WHERE seen.id = {table}.id)",
+        [],
+        output_field=BooleanField(),
+    )
 
 
 _LOCKING_READS = {scope: _locking_read(scope) for scope in ("tenant", "all", "requester")}
@@ -50,8 +80,11 @@ def lock_access_request(access_request_id, actor=None) -> AccessRequest:
         found = _LOCKING_READS[scope].first(*values)
     if found is None:
         raise NotFound("No such access request.")
-    if not found.messages_exist:
-        keep_prefetched(found, "messages", [])
+    if found.fresh:
+        # Messages are only added by a transition, under this lock; decisions too.
+        keep_folded_relations(found)
+        if not found.messages_exist:
+            keep_prefetched(found, "messages", [])
     return found
 
 
@@ -94,9 +127,12 @@ def record_decision(
     automatic=False,
     now=None,
     duration_minutes=None,
+    save_request_fields=None,
 ) -> Decision:
     """Save a decision; a customer-side one is signed here, after the transition's changes to
-    the request and before its audit record (pass it to audit_transition as `decision`)."""
+    the request and before its audit record (pass it to audit_transition as `decision`).
+    `save_request_fields`: the request's changed fields, saved first (one statement with the
+    decision's insert on PostgreSQL)."""
     decision = Decision(
         access_request=access_request,
         stage=stage,
@@ -108,7 +144,8 @@ def record_decision(
         created_at=now or timezone.now(),
     )
     sign_decision(access_request, decision)
-    insert(decision)
+    after = None if save_request_fields is None else (access_request, save_request_fields)
+    insert(decision, after_update=after)
     if is_prefetched(access_request, "decisions"):
         # The request's decisions read so far gain this one, in their order.
         decisions = [*access_request.decisions.all(), decision]

@@ -4,7 +4,7 @@ The webhook events of the same changes are written by transitions._tell, beside 
 """
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from tenants_app.models import User
 from tenants_app.policy import tenant_policy
@@ -13,9 +13,19 @@ from tenants_app.roles import APPROVER, GLOBAL_ADMIN
 from ..models import AccessRequest, OutboxMessage
 from .outbox import outbox_enqueue
 
+# The request page's path, reversed once per script prefix and URLconf with a marker id and cut
+# at its last occurrence (a script prefix may hold the same digits): reverse() cost each
+# decision's e-mail 0.09 ms of CPU (issue 17).
+_MARKER = "7340000301"
+_PATHS: dict = {}
+
 
 def _request_url(access_request: AccessRequest) -> str:
-    return settings.LOCKBOX_BASE_URL + reverse("requests:detail", args=[access_request.pk])
+    key = (get_script_prefix(), get_urlconf())
+    pieces = _PATHS.get(key)
+    if pieces is None:
+        pieces = _PATHS[key] = reverse("requests:detail", args=[int(_MARKER)]).rsplit(_MARKER, 1)
+    return settings.LOCKBOX_BASE_URL + str(int(access_request.pk)).join(pieces)
 
 
 def _addresses(tenant_id: int, groups: list[str]) -> list[str]:

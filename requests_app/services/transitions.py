@@ -100,10 +100,15 @@ def refusal_of(rule: Rule, actor, access_request: AccessRequest, now) -> Applica
 def allowed_actions(actor, access_request: AccessRequest, now) -> set[str]:
     """What `actor` may do now with a request it can see (one from access_requests_for_user;
     a request it cannot see allows nothing: every action on it is a 404)."""
+    # A row for another state is refused whoever asks (refusal_of's 409): skipped before its
+    # capability and guard checks, which every API response runs for each row.
+    status = access_request.status
     allowed = {
         row.action
         for row in TRANSITIONS.values()
-        if row.who != Who.UNCHECKED and refusal_of(row, actor, access_request, now) is None
+        if row.who != Who.UNCHECKED
+        and status in row.states
+        and refusal_of(row, actor, access_request, now) is None
     }
     if "approve" in allowed and access_request.status == Status.PENDING_CUSTOMER:
         # One approver's second approval of a quorum is a 409.
@@ -163,9 +168,23 @@ def _change(access_request: AccessRequest, row: Transition, now, *, minutes=None
         access_request.review_status = row.review
 
 
-def _record(row: Transition, access_request, *, actor, comment, now, client_ip, previous, extra):
-    """Sign and save the row's decision, then its audit record (which carries the signature)."""
+def _record(
+    row: Transition,
+    access_request,
+    *,
+    actor,
+    comment,
+    now,
+    client_ip,
+    previous,
+    extra,
+    save_request_fields=None,
+):
+    """Sign and save the row's decision, then its audit record (which carries the signature).
+    `save_request_fields`: the request's changes not saved yet (saved with the decision)."""
     decision = None
+    if row.decision is None and save_request_fields is not None:
+        update(access_request, save_request_fields)
     if row.decision is not None:
         stage, outcome = row.decision
         decision = record_decision(
@@ -177,6 +196,7 @@ def _record(row: Transition, access_request, *, actor, comment, now, client_ip, 
             automatic=row.automatic,
             now=now,
             duration_minutes=extra.get("duration_minutes"),
+            save_request_fields=save_request_fields,
         )
     details = {} if actor is None else {"comment": comment}
     if row.details is not None:
@@ -293,8 +313,12 @@ def _apply(
     # first record below): a decision on an extension locks it, then the head, and the other
     # order deadlocked with it.
     children = _extensions(access_request, row)
-    update(access_request, SAVED_FIELDS)
+    # The changes are saved with the decision (_record: one statement on PostgreSQL), or now
+    # when a message is written first.
+    unsaved = SAVED_FIELDS
     if row.message:
+        update(access_request, SAVED_FIELDS)
+        unsaved = None
         message = RequestMessage.objects.create(
             access_request=access_request, author=actor, kind=row.message, text=text, created_at=now
         )
@@ -313,6 +337,7 @@ def _apply(
         client_ip=client_ip,
         previous=previous,
         extra=extra,
+        save_request_fields=unsaved,
     )
     if follow is not None:
         _record(

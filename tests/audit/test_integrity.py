@@ -132,12 +132,14 @@ def test_unknown_tenant_is_an_error(world):
         call_command("verify_audit", "--tenant", "nope")
 
 
-def _append_with(monkeypatch, one_statement):
-    """audit_record with the chain append in one statement (PostgreSQL's WITH) or two."""
+def _append_with(monkeypatch, one_statement, in_database=False):
+    """audit_record with the chain append in PostgreSQL's lockbox_audit_append, or in Python
+    with one statement (PostgreSQL's WITH) or two."""
     from functools import partial
 
     from audit_app import services
 
+    monkeypatch.setattr(services, "APPEND_IN_DATABASE", in_database)
     original = getattr(services._insert_and_advance, "func", services._insert_and_advance)
     monkeypatch.setattr(
         services, "_insert_and_advance", partial(original, one_statement=one_statement)
@@ -176,3 +178,60 @@ def test_both_forms_of_the_append_write_the_same_bytes_and_one_chain(
     assert AuditRecord.objects.filter(tenant=world.contoso, details__has_key="n").count() == 4
     assert verify_tenant(world.contoso)[1] is None
     call_command("verify_audit", stdout=open("/dev/null", "w"))
+
+
+FORMS = [  # (one_statement, in_database)
+    (True, True),
+    (True, False),
+    (False, False),
+]
+
+
+def test_the_databases_append_writes_the_pythons_bytes_for_any_text(
+    world, write_record, days, monkeypatch
+):
+    """Issue 17: PostgreSQL's lockbox_audit_append computes the hash in the database; for text
+    of every kind it stores what the Python forms store, and a chain of all forms verifies."""
+    if connection.vendor != "postgresql":
+        pytest.skip("lockbox_audit_append is PostgreSQL's")
+    columns = "seq, created_at, details::text, prev_hash, hash, actor, object_id, request_id"
+    texts = ['say "hi"', "back\\slash", "new\nline\t\x01\x7f", "Café 北京 😀 𝄞", "\u2028"]
+    for text in texts:
+        stored = []
+        for one_statement, in_database in FORMS:
+            _append_with(monkeypatch, one_statement, in_database)
+            with transaction.atomic():
+                record = write_record(
+                    world.contoso,
+                    at=days(1),
+                    actor=world.engineer,
+                    object_id=text,
+                    details={"request_id": 41, "note": text, "n": [1.5, None, True]},
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT {columns} FROM audit_app_auditrecord WHERE id = %s", [record.pk]
+                    )
+                    stored.append(cursor.fetchone())
+                transaction.set_rollback(True)  # each form writes the same position again
+        assert stored[0] == stored[1] == stored[2], text
+    for n, (one_statement, in_database) in enumerate(FORMS * 2):
+        _append_with(monkeypatch, one_statement, in_database)
+        write_record(world.contoso, at=days(2 + n), details={"n": n})
+    assert verify_tenant(world.contoso)[1] is None
+    call_command("verify_audit", stdout=open("/dev/null", "w"))
+
+
+def test_the_databases_append_leaves_a_marker_in_the_text_to_python(world, write_record, days):
+    """The payload is cut where the sequence number's marker is; a record whose own text holds
+    the marker is appended by the Python path, and the chain verifies."""
+    if connection.vendor != "postgresql":
+        pytest.skip("lockbox_audit_append is PostgreSQL's")
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        write_record(world.contoso, at=days(1), details={"note": "-7340000201"})
+        write_record(world.contoso, at=days(1), details={"note": "plain"})
+    appends = ["lockbox_audit_append" in q["sql"] for q in captured.captured_queries]
+    assert appends.count(True) == 1
+    assert verify_tenant(world.contoso)[1] is None

@@ -118,6 +118,41 @@ def test_insert_and_update_store_what_save_stores(world, make_request):
         raise AssertionError("an update of a missing row must fail, as save() does")
 
 
+def test_an_insert_after_an_update_stores_both_or_fails_as_update_does(world, make_request):
+    """Issue 17: a transition's changes to the request and its decision's insert, one statement
+    on PostgreSQL (a data-modifying WITH), two elsewhere; a missing row fails as update()."""
+    access_request = make_request(stage="pending_customer")
+    access_request.status = "denied"
+    decision = Decision(
+        access_request=access_request,
+        stage="customer",
+        outcome="denied",
+        actor=world.approver,
+        created_at=access_request.created_at,
+    )
+    with CaptureQueriesContext(connection) as captured:
+        insert(decision, after_update=(access_request, ["status"]))
+    assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert AccessRequest.objects.get(pk=access_request.pk).status == "denied"
+    assert Decision.objects.get(pk=decision.pk).outcome == "denied"
+    # A UUID key (no id returned) with the update's count, and a row that is gone.
+    message = OutboxMessage(kind="email", tenant_id=world.contoso.pk, payload={})
+    message.available_at = access_request.created_at
+    insert(message, after_update=(access_request, ["status"]))
+    assert OutboxMessage.objects.filter(pk=message.pk).exists()
+    gone = AccessRequest(pk=10**9, status="denied")
+    lost = OutboxMessage(kind="email", tenant_id=world.contoso.pk, payload={})
+    lost.available_at = access_request.created_at
+    try:
+        with transaction.atomic():
+            insert(lost, after_update=(gone, ["status"]))
+    except AccessRequest.DoesNotExist:
+        pass
+    else:
+        raise AssertionError("an update of a missing row must fail, as save() does")
+    assert not OutboxMessage.objects.filter(pk=lost.pk).exists()
+
+
 def test_a_session_loads_the_user_its_tenant_and_groups_in_one_statement(world):
     with CaptureQueriesContext(connection) as captured:
         user = UserBackend().get_user(str(world.approver.pk))

@@ -126,3 +126,22 @@ def test_a_decision_publishes_its_messages_only_after_its_commit(world, make_req
         services.access_request_approve(actor=world.approver, access_request_id=access_request.pk)
     assert seen
     assert set(seen) == {(False, True)}
+
+
+def test_the_request_url_is_the_reversed_one_under_any_script_prefix(world, make_request):
+    """Issue 17: the page's path is reversed once per prefix and cut around a marker id."""
+    from django.conf import settings
+    from django.urls import clear_script_prefix, reverse, set_script_prefix
+
+    from requests_app.services.notifications import _request_url
+
+    access_request = make_request()
+    try:
+        for prefix in ("/", "/lockbox/", "/a7340000301b/"):
+            set_script_prefix(prefix)
+            for pk in (access_request.pk, 7340000301, 10**12):
+                access_request.pk = pk
+                expected = settings.LOCKBOX_BASE_URL + reverse("requests:detail", args=[pk])
+                assert _request_url(access_request) == expected
+    finally:
+        clear_script_prefix()
