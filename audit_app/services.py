@@ -131,20 +131,10 @@ APPEND_IN_DATABASE = True
 _SEQ = -7_340_000_201  # a marker no sequence number is
 _SEQ_SLOTS = {str(_SEQ): "seq"}
 _SEPARATOR = "\x1f"  # joins the pieces: canonical JSON (ASCII, control characters escaped) has none
-_APPEND_COLUMNS = [  # lockbox_audit_append's parameters, in its order
-    "tenant_id",
-    "created_at",
-    "record_type",
-    "operation",
-    "actor",
-    "actor_type",
-    "object_type",
-    "object_id",
-    "result",
-    "client_ip",
-    "details",
-    "request_id",
-]
+# lockbox_audit_append's parameters, in its order: the insert's columns but for those the
+# function computes (the sequence number and the hashes), the tenant first.
+_COMPUTED = ("tenant_id", "seq", "prev_hash", "hash")
+_APPEND_COLUMNS = ["tenant_id", *[name for name in _INSERT_COLUMNS if name not in _COMPUTED]]
 _APPEND = (
     "SELECT o_id, o_seq, o_prev_hash, o_hash FROM lockbox_audit_append"
     f"({', '.join(['%s'] * (len(_APPEND_COLUMNS) + 1))})"
@@ -159,10 +149,9 @@ def _append_in_database(tenant_id: int, values: dict, connection):
     pieces, names = payload_pieces(tenant_id, values, _SEQ_SLOTS)
     if names != ["seq"]:
         return None
-    given = {**values, "tenant_id": tenant_id}
-    params = [given[name] for name in _APPEND_COLUMNS]
-    for position, name in _APPEND_PREPARED:
-        params[position] = _PREPARED[name].get_db_prep_save(given[name], connection)
+    params = _params(
+        {**values, "tenant_id": tenant_id}, _APPEND_COLUMNS, _APPEND_PREPARED, connection
+    )
     params.append(_SEPARATOR.join(pieces))
     with connection.cursor() as cursor:
         cursor.execute(_APPEND, params)
@@ -186,13 +175,19 @@ _ADVANCE_WITH_INSERT = f"WITH advanced AS ({_ADVANCE_HEAD}) {_INSERT}"
 _PREPARED_POSITIONS = [(_INSERT_COLUMNS.index(name), name) for name in _PREPARED]
 
 
+def _params(values: dict, columns, prepared_positions, connection) -> list:
+    """The values in the columns' order, each prepared field's as the ORM would prepare it
+    (JSON, time zones, SQLite's datetimes); shared by both forms of the append."""
+    params = [values[name] for name in columns]
+    for position, name in prepared_positions:
+        params[position] = _PREPARED[name].get_db_prep_save(values[name], connection)
+    return params
+
+
 def _insert_and_advance(values: dict, *, one_statement: bool | None = None, connection=None) -> int:
     """Insert the record and move the head to it; returns the record's id."""
     connection = connection or connections[DEFAULT_DB_ALIAS]
-    # Each field prepares its value as the ORM would (JSON, time zones, SQLite's datetimes).
-    params = [values[name] for name in _INSERT_COLUMNS]
-    for position, name in _PREPARED_POSITIONS:
-        params[position] = _PREPARED[name].get_db_prep_save(values[name], connection)
+    params = _params(values, _INSERT_COLUMNS, _PREPARED_POSITIONS, connection)
     advance = [values["seq"], values["hash"], values["tenant_id"]]
     if one_statement is None:
         one_statement = connection.vendor == "postgresql"
