@@ -146,4 +146,8 @@ def test_it_works_on_a_narrow_screen(world, page, sign_in):
     sign_in("approver@contoso.example")
     page.get_by_role("button", name="Menu").click()  # the navigation folds on a phone
     page.get_by_role("link", name="Customer Lockbox Requests").click()
+    # The click starts a navigation: measure the new page once it has loaded, not the
+    # document being swapped out (its documentElement can be null for a moment).
+    expect(page.get_by_role("heading", name="Customer Lockbox Requests")).to_be_visible()
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
