@@ -10,11 +10,11 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from lockbox_site.parsers import JSONParser
+from lockbox_site.renderers import FastJSONRenderer
 from lockbox_site.web import client_ip
 from requests_app import services
 from requests_app.models import AccessRequest
@@ -36,7 +36,7 @@ class AccessApprovalView(APIView):
     authentication_classes = [BearerAuthentication]
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [FastJSONRenderer]
     throttle_classes = []
     state_reason = ""  # the ErrorInfo reason of a FAILED_PRECONDITION
 

@@ -5,11 +5,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from lockbox_site.api_docs import ERRORS
 from lockbox_site.errors import InvalidInput, NotAllowed, NotFound
+from lockbox_site.renderers import FastJSONRenderer
 from lockbox_site.web import client_ip
 from tenants_app.roles import Cap, can
 
@@ -101,7 +101,7 @@ class AuditRecordViewSet(viewsets.ReadOnlyModelViewSet):
     @action(
         detail=False,
         methods=["get"],
-        renderer_classes=[JSONRenderer],
+        renderer_classes=[FastJSONRenderer],
         content_negotiation_class=ExportNegotiation,
     )
     def export(self, request):

@@ -64,3 +64,28 @@ def test_friendly_names_with_the_exact_value_and_named_linked_objects(world, cli
     assert 'Engineer action on a Cloud PC <code class="exact">OperatorAction</code>' in page
     assert '<a href="/requests/41/">Request 41</a>' in page
     assert "Cloud PC CPC-CON-001" in page
+
+
+def test_searches_one_after_another_each_get_their_own_answer(world, api, records):
+    """The form's fields are shared by every search (audit_app/filters.py): a refused search
+    leaves nothing behind for the next one, and each form's field list is its own."""
+    client = api(world.admin)
+    assert client.get("/api/v1/audit/records/", {"result": "maybe"}).status_code == 400
+    assert _ids(client.get("/api/v1/audit/records/", {"result": "failure"})) == [records[2].pk]
+    assert client.get("/api/v1/audit/records/", {"actor": "a" * 201}).status_code == 400
+    response = client.get("/api/v1/audit/records/", {"actor": "approver2"})
+    assert _ids(response) == [records[1].pk]
+    assert _ids(client.get("/api/v1/audit/records/")) == sorted(r.pk for r in records)
+
+
+def test_each_form_has_its_own_field_list_over_shared_fields():
+    from audit_app.filters import AuditRecordFilter
+    from audit_app.models import AuditRecord
+
+    first = AuditRecordFilter({}, queryset=AuditRecord.objects.none()).form
+    second = AuditRecordFilter({}, queryset=AuditRecord.objects.none()).form
+    assert first.fields is not second.fields
+    assert first.fields["actor"] is second.fields["actor"]
+    del first.fields["actor"]
+    assert "actor" in second.fields
+    assert "actor" in AuditRecordFilter({}, queryset=AuditRecord.objects.none()).form.fields

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIRequestFactory, force_authenticate
 
 from audit_app.filters import AuditRecordFilter
@@ -52,6 +53,7 @@ class ReferencePagination(CursorPagination):
 
 class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReferenceSerializer
+    renderer_classes = [JSONRenderer]  # DRF's own, not the API's (lockbox_site/renderers.py)
     filterset_class = AuditRecordFilter
     pagination_class = ReferencePagination
 
