@@ -74,7 +74,10 @@ class _FieldsOfEveryForm(dict):
     them (no per-request choices, attributes or widgets: the fields are fixed when the class
     is built, see AuditRecordFilter._form_class), and the nine copies were a tenth of a
     search's CPU. Each form still gets its own dict, so adding or removing a field stays
-    local to that form."""
+    local to that form. What is no longer local is a change to a field itself: a view that
+    set a widget's attrs, a field's initial, choices or required for one request would change
+    it for every later search, in every thread. Give such a form a copy of the field
+    (form.fields[name] = copy.deepcopy(field)) before changing it."""
 
     def __deepcopy__(self, memo):
         return dict(self)

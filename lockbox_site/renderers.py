@@ -13,11 +13,17 @@ lazy strings, decimals) go through DRF's own encoder. What neither can say (an u
 a key that is not a string, a pretty-printed response) is rendered by DRF's renderer itself, so
 an error or an edge case behaves as before.
 
-One difference is left, on purpose: a float below 1e-4 is written with orjson's exponent (1e-7
-where Python writes 1e-07; the same number), and NaN or Infinity as null where DRF's strict JSON refuses
-them; a plain Enum (neither int nor str) is written as its value where DRF's encoder fails. No
-response holds either: no service writes a float or such an enum, and audit details are
-written by the services.
+Differences left on purpose, none of which any response holds (no service writes a float, a
+Decimal or an enum other than Django's Choices, and audit details are written by the services):
+- a float below 1e-4 in magnitude is written in orjson's form (1e-7 and 0.00001 where Python
+  writes 1e-07 and 1e-05), the same number;
+- NaN and infinities, from a float or a Decimal, are written as null where DRF's strict JSON
+  refuses them (a 500);
+- an enum is written as its value, orjson's rule: json.dumps writes an int or str mixin's own
+  content and fails on a plain Enum. For IntEnum, StrEnum and Django's Choices the two agree.
+
+A one-shot iterable (a generator, a map) goes to DRF's renderer whole: converting it here would
+consume it, and a fallback later in the same response would then find it empty.
 """
 
 import orjson
@@ -44,16 +50,23 @@ def _as_drf_sees_it(value):
         return int.__int__(value)
     if isinstance(value, float):
         return float.__float__(value)
+    if _is_iterator(value):
+        raise TypeError("a one-shot iterable is rendered by DRF's renderer, whole")
     return _DRF_DEFAULT(value)
+
+
+def _is_iterator(value) -> bool:
+    try:
+        return iter(value) is value
+    except TypeError:
+        return False
 
 
 class FastJSONRenderer(JSONRenderer):
     """DRF's JSONRenderer, its compact output written by orjson (see the module docstring)."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if data is None or self.ensure_ascii or not self.compact:
-            return super().render(data, accepted_media_type, renderer_context)
-        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+        if data is None or not self._as_orjson_writes(accepted_media_type, renderer_context):
             return super().render(data, accepted_media_type, renderer_context)
         try:
             out = orjson.dumps(data, default=_as_drf_sees_it, option=_OPTIONS)
@@ -63,3 +76,14 @@ class FastJSONRenderer(JSONRenderer):
         if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
             out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
         return out
+
+    def _as_orjson_writes(self, accepted_media_type, renderer_context) -> bool:
+        """DRF's default settings and encoder, compact: what orjson's output matches. Any other
+        configuration (a subclass's, or an indent asked for) is DRF's renderer's own."""
+        return (
+            not self.ensure_ascii
+            and self.compact
+            and self.strict
+            and self.encoder_class is JSONEncoder
+            and self.get_indent(accepted_media_type, renderer_context or {}) is None
+        )
