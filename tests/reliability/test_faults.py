@@ -40,7 +40,9 @@ def _broker(tmp_path, redis=None):
     return {"CELERY_BROKER_URL": "filesystem://"}
 
 
-def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(world, make_request, tmp_path):
+def test_a_worker_killed_mid_sweep_loses_nothing_and_repeats_only_its_unrecorded_send(
+    world, make_request, tmp_path
+):
     # Created 12 h 1 min ago: 30 pending requests now overdue (expiry e-mails the engineer) and
     # 30 grants whose windows ended long ago.
     with time_machine.travel(timezone.now() - timedelta(minutes=721), tick=True):
@@ -81,9 +83,18 @@ def test_a_worker_killed_mid_sweep_loses_and_repeats_nothing(world, make_request
     sent = message_ids(tmp_path / "mail")
     expiry_mail = OutboxMessage.objects.filter(payload__event="request.expired", kind="email")
     assert expiry_mail.count() == len(pending)
-    assert len(sent) == len(set(sent)) == len(pending), "an e-mail was lost or sent twice"
+    by_message_id = {f"<{m.pk}@lockbox>": m for m in expiry_mail}
+    assert set(sent) == set(by_message_id), "an e-mail was lost (or one not of the sweep sent)"
+    # Delivery is at least once (README, docs/RELIABILITY.md): the killed worker (pool solo,
+    # one task at a time) may have sent one message without recording it; that one goes out
+    # again under the same Message-ID once its claim runs out, on its second claim. Nothing
+    # else may repeat: a repeat without a lost claim is a double send.
+    repeats = [mid for mid, n in Counter(sent).items() if n > 1]
+    assert len(repeats) <= 1 and len(sent) == len(pending) + len(repeats), Counter(sent)
+    for mid in repeats:
+        assert by_message_id[mid].attempts == 2, "a repeat without a lost claim"
     print(
-        f"\nSIGKILL after {done_at_kill}/{len(everyone)} transitions; {len(ended)} requests ended once each, {len(sent)} e-mails, 0 duplicates"
+        f"\nSIGKILL after {done_at_kill}/{len(everyone)} transitions; {len(ended)} requests ended once each, {len(sent)} e-mails, {len(repeats)} redelivered after the kill"
     )
 
 
