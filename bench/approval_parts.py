@@ -22,6 +22,7 @@ from bench.setup import configure, cpu_ms, scaled
 OUT = Path(__file__).resolve().parent / "approval_parts.json"
 ROUNDS = 3
 PER_ROUND = scaled(600, 200)
+ACTION = "the view's action, all of it"  # AccessRequestViewSet.approve, around the parts inside
 
 
 def _parts():
@@ -60,6 +61,16 @@ def _wrapped(fn, totals, label):
     return timed
 
 
+def instrument(totals, set_attribute=setattr) -> None:
+    """Wrap every part and the view's action so each adds its CPU seconds to totals[label]
+    (a test passes monkeypatch.setattr, which undoes the wrapping afterwards)."""
+    from requests_app import apis
+
+    view = apis.AccessRequestViewSet
+    for owner, name, label in [*_parts(), (view, "approve", ACTION)]:
+        set_attribute(owner, name, _wrapped(getattr(owner, name), totals, label))
+
+
 def main():
     resources = configure()
     try:
@@ -74,7 +85,6 @@ def measure():
     from rest_framework.test import APIClient
 
     from bench import cases
-    from requests_app import apis
 
     world = _world()
     pool = iter(cases.make_pending(world, PER_ROUND * ROUNDS + 100))
@@ -92,10 +102,7 @@ def measure():
         approve()
         me()
     totals = defaultdict(float)
-    for owner, name, label in _parts():
-        setattr(owner, name, _wrapped(getattr(owner, name), totals, label))
-    view = apis.AccessRequestViewSet
-    view.approve = _wrapped(view.approve, totals, "the view's action, all of it")
+    instrument(totals)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = [cursor.fetchone()[0]]
@@ -125,7 +132,7 @@ def summarise(rounds) -> dict:
     approvals, mes = rounds["approve"], rounds["me"]
     labels = [label for _, _, label in _parts()]
     parts = {label: median([r[2].get(label, 0.0) for r in approvals]) for label in labels}
-    action = median([r[2]["the view's action, all of it"] for r in approvals])
+    action = median([r[2][ACTION] for r in approvals])
     inside = labels[1:-1]  # all but the sign-in and the rendering run inside the action
     parts["the rest of the view's action (checks, transition table, notifications' payloads)"] = (
         round(action - sum(parts[p] for p in inside), 3)

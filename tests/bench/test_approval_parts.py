@@ -8,8 +8,7 @@ import pytest
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from bench.approval_parts import ROUNDS, _parts, _wrapped, summarise
-from requests_app import apis
+from bench.approval_parts import ACTION, ROUNDS, _parts, instrument, summarise
 
 
 @pytest.mark.django_db(transaction=True)  # a real COMMIT, and the publish after it
@@ -18,22 +17,19 @@ def test_one_api_approval_runs_through_every_part_the_breakdown_times(
 ):
     pending = make_request(stage="pending_customer")
     totals = defaultdict(float)  # as the bench keeps them: a label appears once its part ran
-    for owner, name, label in _parts():
-        monkeypatch.setattr(owner, name, _wrapped(getattr(owner, name), totals, label))
-    view = apis.AccessRequestViewSet
-    monkeypatch.setattr(view, "approve", _wrapped(view.approve, totals, "action"))
+    instrument(totals, monkeypatch.setattr)  # the bench's own wrapping, undone after the test
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(world.approver)[1]}")
 
     response = client.post(f"/api/v1/requests/{pending.pk}/approve/", {}, format="json")
 
     assert response.status_code == 200 and response.json()["status"] == "approved"
-    assert set(totals) == {label for _, _, label in _parts()} | {"action"}
+    assert set(totals) == {label for _, _, label in _parts()} | {ACTION}
 
 
 def test_the_rest_of_the_action_is_what_its_timed_parts_leave():
     labels = [label for _, _, label in _parts()]
-    parts = {label: 0.1 for label in labels} | {"the view's action, all of it": 2.0}
+    parts = {label: 0.1 for label in labels} | {ACTION: 2.0}
     rounds = {"approve": [(3.0, 1.0, parts)] * ROUNDS, "me": [(0.8, 0.1, parts)] * ROUNDS}
 
     result = summarise(rounds)
